@@ -1,0 +1,53 @@
+"""The super-admin site: Django admin plus the pages under /admin/super/.
+
+Each app contributes its pages through `super_admin_urls()` in its `admin_views` module, imported
+lazily so this module does not depend on the apps above it (bitethemenu is the bottom layer).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import URLPattern
+
+# Modules exposing `super_admin_urls(site) -> list[URLPattern]` and, optionally,
+# `super_admin_context(request) -> dict` (e.g. the alerts badge count).
+SUPER_ADMIN_MODULES = ("alerts.admin_views", "resilience.admin_views")
+
+
+def _load(module_path: str) -> Any | None:
+    try:
+        return import_module(module_path)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_path:
+            return None  # that app has no custom pages yet
+        raise
+
+
+class SuperAdminSite(admin.AdminSite):
+    site_header = "BiteTheMenu Super Admin"
+    site_title = "BiteTheMenu admin"
+    index_title = "Platform administration"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        # The whole admin is for super admins only: venue staff never get in, even with is_staff.
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra: list[URLPattern] = []
+        for module_path in SUPER_ADMIN_MODULES:
+            module = _load(module_path)
+            if module is not None and hasattr(module, "super_admin_urls"):
+                extra += module.super_admin_urls(self)
+        return extra + super().get_urls()
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        for module_path in SUPER_ADMIN_MODULES:
+            module = _load(module_path)
+            if module is not None and hasattr(module, "super_admin_context"):
+                context.update(module.super_admin_context(request))
+        return context

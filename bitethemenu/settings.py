@@ -1,0 +1,271 @@
+"""Settings for BiteTheMenu, read from the environment only (12-factor).
+
+Every reader fails loudly on a value it cannot understand: a typo in `DEBUG` must not
+quietly turn a production server into a debug one. `.env.example` lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {raw!r}")
+
+
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+
+
+def envfloat(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+
+
+def envsecret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE points at an unreadable file") from exc
+    return os.environ.get(name, default)
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+TESTING = "pytest" in sys.modules or os.environ.get("BTM_TESTING") == "1"
+DEBUG = envbool("DEBUG", default=False)
+
+SECRET_KEY = envsecret("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+    # Only for local development and the test suite: never used with DEBUG off.
+    SECRET_KEY = "insecure-dev-only-" + "x" * 40
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if (DEBUG or TESTING) else [])
+if not ALLOWED_HOSTS and not DEBUG:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "bitethemenu.apps.SuperAdminConfig",  # replaces django.contrib.admin with our SuperAdminSite
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "bitethemenu.apps.BiteTheMenuConfig",
+    "alerts",
+    "resilience",
+    "credits",
+    "composer",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "bitethemenu.middleware.CurrentVenueMiddleware",
+]
+
+ROOT_URLCONF = "bitethemenu.urls"
+WSGI_APPLICATION = "bitethemenu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "bitethemenu.context_processors.venue",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# Unset DATABASE_URL → the embedded default: a SQLite file beside manage.py.
+# SQLite: WAL so readers don't block the writer, IMMEDIATE transactions so concurrent credit
+# writers serialise at BEGIN (select_for_update() is a no-op there), and a busy timeout so they
+# wait instead of failing with "database is locked".
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+    except Exception as exc:  # dj-database-url raises several types for a bad URL
+        raise ImproperlyConfigured("DATABASE_URL is not a valid database URL") from exc
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["CONN_HEALTH_CHECKS"] = True
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+    }
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+    _db.setdefault("TEST", {})
+    # A file (not :memory:) test database, so threads in concurrency tests share it.
+    _db["TEST"].setdefault("NAME", str(BASE_DIR / "test-db.sqlite3"))
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (breaker state, shared counters) -------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if (DEBUG or TESTING)
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Production hardening (manage.py check --deploy is clean with DEBUG off) ----------------
+if not DEBUG and not TESTING:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
+# --- AI providers ---------------------------------------------------------------------------
+# Keys are read from the process environment at call time by the registry (a candidate names
+# its env key), so they never live in settings or the database.
+# The `simulated` provider (offline, deterministic, fails on purpose) is offered in the admin
+# and to venues only when DEBUG is on or this flag is set.
+SIMULATED_PROVIDER_ENABLED = envbool("SIMULATED_PROVIDER_ENABLED", default=DEBUG or TESTING)
+AI_HTTP_USER_AGENT = "BiteTheMenu/0.1 (+https://bitethemenu.example)"
+# Per-attempt timeout and whole-walk deadline, seconds, per service kind.
+AI_ATTEMPT_TIMEOUT = {
+    "image": envfloat("AI_IMAGE_ATTEMPT_TIMEOUT", 60.0),
+    "chat": envfloat("AI_CHAT_ATTEMPT_TIMEOUT", 30.0),
+    "ocr": envfloat("AI_OCR_ATTEMPT_TIMEOUT", 45.0),
+    "embedding": envfloat("AI_EMBEDDING_ATTEMPT_TIMEOUT", 10.0),
+}
+AI_CHAIN_DEADLINE = {
+    "image": envfloat("AI_IMAGE_DEADLINE", 150.0),
+    "chat": envfloat("AI_CHAT_DEADLINE", 60.0),
+    "ocr": envfloat("AI_OCR_DEADLINE", 90.0),
+    "embedding": envfloat("AI_EMBEDDING_DEADLINE", 20.0),
+}
+
+# --- Credits --------------------------------------------------------------------------------
+# What one call costs a venue, per service kind, in credits.
+CREDIT_COSTS = {
+    "image": envint("CREDIT_COST_IMAGE", 4),
+    "chat": envint("CREDIT_COST_CHAT", 1),
+    "ocr": envint("CREDIT_COST_OCR", 2),
+    "embedding": envint("CREDIT_COST_EMBEDDING", 0),
+}
+# A hold older than this that was never captured is refunded by reconcile_credits.
+CREDIT_HOLD_TTL_SECONDS = envint("CREDIT_HOLD_TTL_SECONDS", 900)
+
+# --- Alerts ---------------------------------------------------------------------------------
+SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")
+# "thread": the embedded default posts after commit in a background thread.
+# "worker": a separate `manage.py send_alerts` process claims pending alerts (scale-out).
+# "sync": tests; sends inline after commit.
+ALERTS_DELIVERY = os.environ.get("ALERTS_DELIVERY", "sync" if TESTING else "thread")
+if ALERTS_DELIVERY not in {"thread", "worker", "sync"}:
+    raise ImproperlyConfigured("ALERTS_DELIVERY must be thread, worker or sync")
+
+# --- Uploads --------------------------------------------------------------------------------
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MiB, decoded (API.md)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # base64 of a 10 MiB image plus JSON overhead
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,49 @@
+"""Everything a venue made with AI: the Library."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from bitethemenu.models import Venue
+
+
+class Asset(models.Model):
+    """A successful AI output. Never records which provider or chain leg answered (the venue
+    never learns it); that lives only in the super admin's audit."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        TEXT = "text", "Text"
+        OCR = "ocr", "Menu text"
+
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    prompt = models.TextField(blank=True)
+    style = models.CharField(max_length=60, blank=True)
+    text = models.TextField(blank=True)
+    image = models.FileField(upload_to="assets/%Y/%m/", blank=True)
+    image_mime = models.CharField(max_length=40, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["venue", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} for {self.venue}"
+
+
+class AssetEmbedding(models.Model):
+    """A vector for an asset, with the model that made it: vectors compare only within one model."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="embeddings")
+    model = models.CharField(max_length=200)
+    vector = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["asset", "model"], name="one_vector_per_asset_model")]
