@@ -61,3 +61,66 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Browser tests --------------------------------------------------------------------------
+# Playwright drives Debian's chromium (Playwright's own browser download does not work here).
+# Mark browser tests with @pytest.mark.browser and use the `page` fixture with `live_server`.
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous and safe, so let Django allow them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_browser):
+    context = _browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """login(user, password) → the page, logged in through the real login form."""
+
+    def _login(username: str, password: str):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    return _login
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("name") saves artifacts/<name>.png for the test run's artifacts folder."""
+
+    def _shot(name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return _shot
