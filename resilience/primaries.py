@@ -1,0 +1,51 @@
+"""Each venue's primary provider+model per service kind (AI settings), tried before the chain."""
+
+from __future__ import annotations
+
+from bitethemenu.models import Venue
+from resilience.errors import FriendlyError
+from resilience.models import VenuePrimary
+from resilience.registry import available_providers
+from resilience.types import SERVICE_KINDS
+
+
+def _invalid(message: str) -> FriendlyError:
+    return FriendlyError("invalid_input", message, message, http_status=422)
+
+
+def _validate(*, kind: str, provider: str, model: str) -> None:
+    if kind not in SERVICE_KINDS:
+        raise _invalid(f"Unknown service kind “{kind}”.")
+    spec = next((p for p in available_providers() if p.id == provider), None)
+    if spec is None:
+        raise _invalid(f"Unknown provider “{provider}”.")
+    if not spec.supports(kind):
+        raise _invalid(f"{spec.label} does not offer {kind}.")
+    if not model.strip():
+        raise _invalid("Pick a model.")
+
+
+def set_primary(*, venue: Venue, kind: str, provider: str, model: str) -> VenuePrimary:
+    """Set (create or replace) the venue's primary for `kind`. Idempotent.
+
+    Raises FriendlyError `invalid_input` (422) for an unknown kind, a provider that is unknown, hidden
+    (`simulated` when disabled) or lacks the kind, or an empty model. Model ids the registry does not
+    list are accepted (a lab may ship a model before the registry knows it).
+    """
+    model = model.strip()
+    _validate(kind=kind, provider=provider, model=model)
+    primary, _ = VenuePrimary.objects.update_or_create(
+        venue=venue, kind=kind, defaults={"provider": provider, "model": model}
+    )
+    return primary
+
+
+def clear_primary(*, venue: Venue, kind: str) -> None:
+    """Remove the venue's primary for `kind` (the platform chain alone then applies). No-op if unset."""
+    VenuePrimary.objects.filter(venue=venue, kind=kind).delete()
+
+
+def primaries_for(venue: Venue) -> dict[str, VenuePrimary | None]:
+    """All four kinds, in SERVICE_KINDS order, each with the venue's primary or None. One query."""
+    rows = {row.kind: row for row in VenuePrimary.objects.filter(venue=venue)}
+    return {kind: rows.get(kind) for kind in SERVICE_KINDS}
