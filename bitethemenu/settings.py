@@ -156,9 +156,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
-    _db.setdefault("TEST", {})
     # A file (not :memory:) test database, so threads in concurrency tests share it.
-    _db["TEST"].setdefault("NAME", str(BASE_DIR / "test-db.sqlite3"))
+    _db["TEST"] = {"NAME": str(Path(os.environ.get("TMPDIR", "/tmp")) / f"btm-test-{os.getpid()}.sqlite3")}
+elif TESTING:
+    # One test database per test process, so parallel runs on one server never collide.
+    _db["TEST"] = {"NAME": f"test_btm_{os.getpid()}"}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
