@@ -1,0 +1,80 @@
+"""Recording exhausted chains and acknowledging them: the only writers of Alert rows.
+
+The cascade calls `record_exhaustion` once per exhausted request; the admin inbox and the API call
+`acknowledge` / `acknowledge_all`. Slack is never called from here: delivery is handed to
+`alerts.notify` on commit, so a rolled-back request sends nothing and Slack can never slow or break
+the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from alerts import notify
+from alerts.attempts import Attempt
+from alerts.models import Alert, AlertAttempt, SlackStatus
+
+
+def _last_error(attempts: Sequence[Attempt]) -> str:
+    failed = [a for a in attempts if a.outcome != "ok"]
+    return failed[-1].summary if failed else (attempts[-1].summary if attempts else "")
+
+
+def _attempt_row(alert: Alert, position: int, attempt: Attempt) -> AlertAttempt:
+    return AlertAttempt(
+        alert=alert,
+        position=position,
+        label=attempt.label[:200],
+        provider=attempt.provider[:50],
+        model=attempt.model[:200],
+        outcome=attempt.outcome[:20],
+        reason=attempt.reason[:40],
+        status_code=attempt.status_code,
+        message=attempt.message[:500],
+        duration_ms=max(0, int(attempt.duration_ms)),
+    )
+
+
+@transaction.atomic
+def record_exhaustion(
+    *, kind: str, service: str, venue: Any | None, attempts: Sequence[Attempt], request_id: str = ""
+) -> Alert:
+    """Write one Alert plus one AlertAttempt per attempt, in the order given (candidate order).
+
+    Atomic with the caller's transaction. Never raises because of Slack: delivery (when
+    SLACK_ALERTS_WEBHOOK_URL is set) starts only after commit, as ALERTS_DELIVERY says.
+    """
+    slack = SlackStatus.PENDING if settings.SLACK_ALERTS_WEBHOOK_URL else SlackStatus.NOT_CONFIGURED
+    alert = Alert.objects.create(
+        kind=kind,
+        service=service[:100],
+        venue=venue,
+        request_id=(request_id or "")[:100],
+        last_error=_last_error(attempts),
+        slack_status=slack,
+    )
+    AlertAttempt.objects.bulk_create(_attempt_row(alert, i, a) for i, a in enumerate(attempts))
+    if slack == SlackStatus.PENDING:
+        alert_id = alert.pk
+        transaction.on_commit(lambda: notify.enqueue(alert_id))
+    return alert
+
+
+def acknowledge(*, alert_id: int, user: Any) -> Alert:
+    """Acknowledge one alert, recording who and when. Idempotent: a second call (or a racing
+    "Acknowledge all") leaves the first acknowledger in place. Raises Alert.DoesNotExist."""
+    Alert.objects.filter(pk=alert_id, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+    return Alert.objects.get(pk=alert_id)
+
+
+def acknowledge_all(*, user: Any) -> int:
+    """Acknowledge every open alert; returns how many this call acknowledged (not counting rows
+    someone else acknowledged first)."""
+    return Alert.objects.unacknowledged().update(acknowledged_at=timezone.now(), acknowledged_by=user)
