@@ -47,3 +47,6 @@ class AssetEmbedding(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["asset", "model"], name="one_vector_per_asset_model")]
+
+    def __str__(self) -> str:
+        return f"{self.model} vector for asset #{self.asset_id}"
