@@ -1,0 +1,246 @@
+"""The credit gate: hold the cost before an AI call, capture it on success, refund it on failure.
+
+Every change to a venue's credits goes through this module. Each write is one short transaction
+that changes the wallet with a guarded UPDATE and appends the ledger entry explaining it, so the
+wallet always equals the sum of the ledger (see `credits.reconcile.ledger_mismatches`).
+
+Concurrency: on PostgreSQL the guarded UPDATE row-locks the wallet and re-checks its condition
+after waiting; on SQLite the IMMEDIATE transaction mode (settings) serialises writers at BEGIN.
+"Exactly once" for refunds is a conditional UPDATE on the hold (the row count says who won), with
+the ledger's unique constraints as the last line of defence.
+
+Zero-cost kinds (embeddings by default) are free: `charge` writes nothing for them, and
+`capture`/`refund` of such a request id are no-ops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from bitethemenu.models import Venue
+from credits.models import REQUEST_ID_MAX_LENGTH, Hold, LedgerEntry, Wallet
+from resilience.errors import FriendlyError
+
+logger = logging.getLogger(__name__)
+
+# A single grant above this is almost certainly a typo (an extra zero or two), not a top-up.
+MAX_GRANT = 1_000_000
+NOTE_MAX_LENGTH = 200
+
+INSUFFICIENT_MESSAGE = "You're out of credits for this. Ask your venue owner to top up, then try again."
+
+
+@dataclass(frozen=True)
+class Charged:
+    """What `charge` (and `held`) hand back: the cost taken and the balance right after."""
+
+    request_id: str
+    cost: int
+    balance: int
+
+
+def _invalid(user_message: str, detail: str) -> FriendlyError:
+    return FriendlyError("invalid_input", user_message, detail, http_status=422)
+
+
+def balance_of(venue: Venue) -> int:
+    """The venue's current balance (0 for a venue that never had credits). Read-only."""
+    if venue is None or venue.pk is None:
+        return 0
+    balance = Wallet.objects.filter(venue_id=venue.pk).values_list("balance", flat=True).first()
+    return int(balance or 0)
+
+
+def cost_of(kind: str) -> int:
+    """What one call of this service kind costs, from settings.CREDIT_COSTS.
+
+    Raises FriendlyError `invalid_input` for a kind that has no price.
+    """
+    costs: dict[str, int] = settings.CREDIT_COSTS
+    if kind not in costs:
+        raise _invalid("That isn't something we know how to charge for.", f"unknown service kind {kind!r}")
+    return int(costs[kind])
+
+
+def history(*, venue: Venue, limit: int = 100) -> list[LedgerEntry]:
+    """The venue's ledger entries, newest first (at most `limit`)."""
+    return list(LedgerEntry.objects.filter(venue=venue).order_by("-created_at", "-id")[:limit])
+
+
+def _check_amount(amount: Any) -> int:
+    # bool is an int subclass: True must not grant one credit.
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _invalid("Enter a whole number of credits.", f"amount must be an integer, got {amount!r}")
+    if amount <= 0:
+        raise _invalid("Enter a number of credits above zero.", f"amount must be > 0, got {amount}")
+    if amount > MAX_GRANT:
+        raise _invalid(f"Grant at most {MAX_GRANT:,} credits at a time.", f"amount {amount} > {MAX_GRANT}")
+    return amount
+
+
+def _check_venue(venue: Any) -> Venue:
+    if not isinstance(venue, Venue) or venue.pk is None or not Venue.objects.filter(pk=venue.pk).exists():
+        raise FriendlyError("not_found", "We couldn't find that venue.", f"unknown venue {venue!r}",
+                            http_status=404)
+    return venue
+
+
+def _check_request_id(request_id: Any) -> str:
+    if not isinstance(request_id, str) or not request_id.strip() or len(request_id) > REQUEST_ID_MAX_LENGTH:
+        raise _invalid("Something went wrong with this request. Please try again.",
+                       f"request_id must be a non-empty string of at most {REQUEST_ID_MAX_LENGTH} characters")
+    return request_id
+
+
+def _check_note(note: Any) -> str:
+    if not isinstance(note, str):
+        raise _invalid("The note must be text.", f"note must be a string, got {type(note).__name__}")
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise _invalid(f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters")
+    return note
+
+
+def grant(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEntry:
+    """Add `amount` credits to the venue (a top-up) and return the grant entry.
+
+    Raises FriendlyError `invalid_input` (422) unless amount is an int in 1..MAX_GRANT and note is
+    text of at most 200 characters, and `not_found` (404) for an unsaved or unknown venue;
+    in every error case nothing is written.
+    """
+    amount = _check_amount(amount)
+    note = _check_note(note)
+    with transaction.atomic():
+        venue = _check_venue(venue)
+        # Create the wallet on first use; ignore_conflicts makes a racing creator harmless.
+        Wallet.objects.bulk_create([Wallet(venue=venue)], ignore_conflicts=True)
+        Wallet.objects.filter(venue=venue).update(balance=F("balance") + amount, updated_at=timezone.now())
+        return LedgerEntry.objects.create(
+            venue=venue, kind=LedgerEntry.Kind.GRANT, amount=amount, note=note, by=by if by and by.pk else None
+        )
+
+
+def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Charged:
+    """Hold the cost of one `kind` call for `request_id`: take it from the wallet now, pending a
+    `capture` (success) or `refund` (failure).
+
+    Guarantees: the balance never goes below zero; at most one charge per venue and request id.
+    Raises FriendlyError `insufficient_credits` (402) when the venue cannot pay — nothing is
+    written; `conflict` (409) when this request id was already charged; `invalid_input` (422) for
+    an unknown kind or a bad request id. A zero-cost kind writes nothing and returns cost 0.
+    """
+    cost = cost_of(kind)
+    request_id = _check_request_id(request_id)
+    if cost == 0:
+        return Charged(request_id=request_id, cost=0, balance=balance_of(venue))
+    try:
+        with transaction.atomic():
+            taken = Wallet.objects.filter(venue_id=venue.pk, balance__gte=cost).update(
+                balance=F("balance") - cost, updated_at=timezone.now()
+            )
+            if taken != 1:
+                raise _insufficient(venue=venue, kind=kind, cost=cost, request_id=request_id)
+            entry = LedgerEntry.objects.create(
+                venue=venue, kind=LedgerEntry.Kind.CHARGE, amount=-cost, service_kind=kind,
+                request_id=request_id, by=by if by and by.pk else None,
+            )
+            Hold.objects.create(venue=venue, request_id=request_id, charge=entry, amount=cost)
+            balance = balance_of(venue)
+    except IntegrityError:
+        # The unique constraint on (venue, request_id): a replayed request must not pay twice.
+        raise FriendlyError("conflict", "This request was already charged.",
+                            f"request_id {request_id!r} already has a charge", http_status=409,
+                            request_id=request_id) from None
+    return Charged(request_id=request_id, cost=cost, balance=balance)
+
+
+def _insufficient(*, venue: Venue, kind: str, cost: int, request_id: str) -> FriendlyError:
+    return FriendlyError(
+        "insufficient_credits",
+        INSUFFICIENT_MESSAGE,
+        f"balance {balance_of(venue)} < cost {cost} for {kind}",
+        http_status=402,
+        request_id=request_id,
+    )
+
+
+def capture(*, venue: Venue, request_id: str) -> bool:
+    """Mark the hold for `request_id` as spent: it will never be refunded afterwards.
+
+    Returns True if this call captured it; False if there is no pending hold (free kind, already
+    captured, or already refunded — e.g. by the reconciler after the TTL). Never raises for those.
+    """
+    captured = Hold.objects.filter(
+        venue_id=venue.pk, request_id=request_id, status=Hold.Status.PENDING
+    ).update(status=Hold.Status.CAPTURED, settled_at=timezone.now())
+    if captured != 1 and Hold.objects.filter(
+        venue_id=venue.pk, request_id=request_id, status=Hold.Status.REFUNDED
+    ).exists():
+        logger.warning("credits: capture of %s after it was refunded (venue %s)", request_id, venue.pk)
+    return captured == 1
+
+
+def refund(*, venue: Venue, request_id: str, note: str = "") -> LedgerEntry | None:
+    """Give back the held cost of `request_id`, exactly once, whoever races (the failing call,
+    a retry, the reconciler on another machine).
+
+    Returns the refund entry if this call refunded; None if there is nothing to refund (no
+    charge, a free kind, already captured, or already refunded). A captured (successful) call
+    is never refunded.
+    """
+    try:
+        with transaction.atomic():
+            # Claim the hold first: only the caller whose UPDATE changed the row goes on.
+            claimed = Hold.objects.filter(
+                venue_id=venue.pk, request_id=request_id, status=Hold.Status.PENDING
+            ).update(status=Hold.Status.REFUNDED, settled_at=timezone.now())
+            if claimed != 1:
+                return None
+            hold = Hold.objects.select_related("charge").get(venue_id=venue.pk, request_id=request_id)
+            Wallet.objects.filter(venue_id=venue.pk).update(
+                balance=F("balance") + hold.amount, updated_at=timezone.now()
+            )
+            return LedgerEntry.objects.create(
+                venue_id=venue.pk, kind=LedgerEntry.Kind.REFUND, amount=hold.amount,
+                service_kind=hold.charge.service_kind, request_id=request_id, reverses=hold.charge,
+                note=(note or "Refund")[:NOTE_MAX_LENGTH],
+            )
+    except IntegrityError:
+        # Only reachable if the claim above were bypassed; the constraint keeps it exactly once.
+        logger.warning("credits: duplicate refund of %s blocked by the database", request_id)
+        return None
+
+
+@contextmanager
+def held(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Iterator[Charged]:
+    """Charge before the block, capture when it succeeds, refund on ANY exception and re-raise.
+
+    The block (the provider call) runs outside any transaction opened here, so a slow provider
+    never holds a database lock. If charging fails (e.g. `insufficient_credits`) the block does
+    not run. A failure to capture or refund is logged, never raised over the caller's outcome:
+    an uncaptured hold is refunded by `reconcile_credits` after CREDIT_HOLD_TTL_SECONDS.
+    """
+    charged = charge(venue=venue, kind=kind, request_id=request_id, by=by)
+    try:
+        yield charged
+    except BaseException as exc:
+        if charged.cost:
+            try:
+                refund(venue=venue, request_id=request_id, note=f"Refund: call failed ({type(exc).__name__})")
+            except Exception:
+                logger.exception("credits: refund of %s failed; the reconciler will retry", request_id)
+        raise
+    if charged.cost:
+        try:
+            capture(venue=venue, request_id=request_id)
+        except Exception:
+            logger.exception("credits: capture of %s failed", request_id)
