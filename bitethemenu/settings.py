@@ -237,6 +237,11 @@ AI_CHAIN_DEADLINE = {
     "ocr": envfloat("AI_OCR_DEADLINE", 90.0),
     "embedding": envfloat("AI_EMBEDDING_DEADLINE", 20.0),
 }
+# Circuit breaker per candidate (resilience.health), shared through the cache: after this many
+# consecutive provider-side failures the candidate is skipped for the cool-down, then one probe
+# call decides whether it closes again.
+BREAKER_FAILURE_THRESHOLD = envint("BREAKER_FAILURE_THRESHOLD", 3)
+BREAKER_COOLDOWN_SECONDS = envint("BREAKER_COOLDOWN_SECONDS", 60)
 
 # --- Credits --------------------------------------------------------------------------------
 # What one call costs a venue, per service kind, in credits.

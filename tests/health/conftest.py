@@ -1,0 +1,39 @@
+"""Fixtures for the breaker tests: a fake clock and small breaker settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from resilience import health
+
+
+class FakeClock:
+    """Seconds since the epoch that only move when a test says so."""
+
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(health, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def breaker_settings(settings):
+    settings.BREAKER_FAILURE_THRESHOLD = 3
+    settings.BREAKER_COOLDOWN_SECONDS = 60
+    return settings
+
+
+@pytest.fixture
+def key() -> str:
+    return health.candidate_key("openai_compatible", "llama3.1", "http://127.0.0.1:9/v1")
