@@ -94,7 +94,7 @@ class AlertAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["alert", "position"]
+        ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["alert", "position"], name="one_attempt_per_position")]
 
     def __str__(self) -> str:

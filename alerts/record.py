@@ -56,6 +56,7 @@ def record_exhaustion(
         venue=venue,
         request_id=(request_id or "")[:100],
         last_error=_last_error(attempts),
+        created_at=timezone.now(),
         slack_status=slack,
     )
     AlertAttempt.objects.bulk_create(_attempt_row(alert, i, a) for i, a in enumerate(attempts))

@@ -1,0 +1,82 @@
+"""Slack down must never reach the caller: record_exhaustion returns as fast as with Slack off."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from alerts import notify
+from alerts.models import Alert, SlackStatus
+from alerts.record import record_exhaustion
+from tests.alerts.slack_stub import SECRET_PATH, SlackStub, closed_port_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def thread_mode(settings, monkeypatch):
+    settings.ALERTS_DELIVERY = "thread"
+    settings.SLACK_ALERTS_TIMEOUT = 1.0
+    monkeypatch.setattr(notify, "_sleep", lambda seconds: None)
+    yield
+    assert notify.wait_for_deliveries(20), "a Slack delivery thread is still running"
+
+
+def _timed_record(venue, attempts) -> tuple[float, Alert]:
+    started = time.monotonic()
+    alert = record_exhaustion(kind="image", service="social.generateImage", venue=venue, attempts=attempts)
+    return time.monotonic() - started, alert
+
+
+def _assert_secret_free(caplog, alert: Alert) -> None:
+    assert SECRET_PATH not in caplog.text and "sEcReT" not in caplog.text
+    assert "sEcReT" not in alert.slack_error and "127.0.0.1" not in alert.slack_error
+
+
+@pytest.mark.parametrize(("status", "delay", "expected_error"), [
+    (200, 3.0, "timed out"),
+    (500, 0.0, "webhook returned 500"),
+])
+def test_slack_down_does_not_slow_or_break_the_caller(venue, seed_attempts, settings, thread_mode, caplog,
+                                                      status, delay, expected_error):
+    caplog.set_level(logging.DEBUG)
+    settings.SLACK_ALERTS_WEBHOOK_URL = ""
+    baseline, _ = _timed_record(venue, seed_attempts)
+
+    with SlackStub(status=status, delay=delay, body=b"") as stub:
+        settings.SLACK_ALERTS_WEBHOOK_URL = stub.url
+        elapsed, alert = _timed_record(venue, seed_attempts)
+        assert elapsed < 0.5, f"record_exhaustion took {elapsed:.2f}s with Slack down (baseline {baseline:.2f}s)"
+        assert notify.wait_for_deliveries(20)
+
+    alert.refresh_from_db()
+    assert alert.slack_status == SlackStatus.FAILED
+    assert alert.slack_error == expected_error
+    assert len(stub.requests) == 2  # bounded: two tries, then give up
+    _assert_secret_free(caplog, alert)
+
+
+def test_connection_refused_is_recorded_not_raised(venue, seed_attempts, settings, thread_mode, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings.SLACK_ALERTS_WEBHOOK_URL = closed_port_url()
+    elapsed, alert = _timed_record(venue, seed_attempts)
+    assert elapsed < 0.5
+    assert notify.wait_for_deliveries(20)
+
+    alert.refresh_from_db()
+    assert alert.slack_status == SlackStatus.FAILED
+    assert alert.slack_error == "connection refused"
+    _assert_secret_free(caplog, alert)
+
+
+def test_a_working_stub_receives_the_message_from_the_thread(venue, seed_attempts, settings, thread_mode):
+    with SlackStub(status=200, body=b"ok") as stub:
+        settings.SLACK_ALERTS_WEBHOOK_URL = stub.url
+        _, alert = _timed_record(venue, seed_attempts)
+        assert notify.wait_for_deliveries(20)
+
+    alert.refresh_from_db()
+    assert alert.slack_status == SlackStatus.SENT
+    assert len(stub.requests) == 1 and b"social.generateImage" in stub.requests[0]
