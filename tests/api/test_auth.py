@@ -1,0 +1,99 @@
+"""The auth matrix of API.md: who may call what, and that every refusal has the error shape."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bitethemenu.models import ApiKey
+from tests.api.conftest import ApiClient, assert_error
+
+VENUE_PATH = "/venues/chez-a/credits"
+ADMIN_PATH = "/admin/providers"
+
+
+def test_it_rejects_a_call_without_a_key(venue):
+    assert_error(ApiClient(None).get(VENUE_PATH), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 500, "btm_x"])
+def test_it_rejects_unknown_or_malformed_keys(client, venue, header):
+    response = client.get("/api/v1" + VENUE_PATH, headers={"Authorization": header})
+    assert_error(response, 401, "unauthorized")
+
+
+def test_it_rejects_a_revoked_key(owner, venue):
+    key, raw = ApiKey.mint(owner=owner, venue=venue)
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    assert_error(ApiClient(raw).get(VENUE_PATH), 401, "unauthorized")
+
+
+def test_it_rejects_a_key_of_an_inactive_user(owner, venue, mint):
+    raw = mint(owner, venue)
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert_error(ApiClient(raw).get(VENUE_PATH), 401, "unauthorized")
+
+
+def test_it_accepts_a_member_key_and_touches_last_used_at(owner, venue):
+    key, raw = ApiKey.mint(owner=owner, venue=venue)
+    assert ApiClient(raw).get(VENUE_PATH).status_code == 200
+    key.refresh_from_db()
+    first = key.last_used_at
+    assert first is not None
+    assert ApiClient(raw).get(VENUE_PATH).status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at == first  # at most one write a minute
+
+
+def test_it_touches_last_used_at_again_after_a_minute(owner, venue):
+    key, raw = ApiKey.mint(owner=owner, venue=venue)
+    old = timezone.now() - timedelta(minutes=5)
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=old)
+    ApiClient(raw).get(VENUE_PATH)
+    key.refresh_from_db()
+    assert key.last_used_at > old
+
+
+def test_a_venue_key_on_another_venue_is_not_found(outsider_api, venue):
+    assert_error(outsider_api.get(VENUE_PATH), 404, "not_found")
+
+
+def test_a_key_whose_owner_left_the_venue_is_not_found(owner, venue, mint):
+    raw = mint(owner, venue)
+    owner.memberships.all().delete()
+    assert_error(ApiClient(raw).get(VENUE_PATH), 404, "not_found")
+
+
+def test_a_superusers_venue_key_acts_for_that_venue(superadmin, venue, mint):
+    assert ApiClient(mint(superadmin, venue)).get(VENUE_PATH).status_code == 200
+
+
+def test_a_platform_key_does_not_act_on_venue_paths(admin_api, venue):
+    assert_error(admin_api.get(VENUE_PATH), 403, "forbidden")
+
+
+@pytest.mark.parametrize("persona", ["owner", "staff"])
+def test_venue_keys_are_forbidden_on_admin_paths(request, persona, venue, mint):
+    user = request.getfixturevalue(persona)
+    assert_error(ApiClient(mint(user, venue)).get(ADMIN_PATH), 403, "forbidden")
+
+
+def test_a_non_superusers_platform_key_is_forbidden_on_admin_paths(owner, mint):
+    assert_error(ApiClient(mint(owner)).get(ADMIN_PATH), 403, "forbidden")
+
+
+def test_a_superusers_venue_key_is_forbidden_on_admin_paths(superadmin, venue, mint):
+    assert_error(ApiClient(mint(superadmin, venue)).get(ADMIN_PATH), 403, "forbidden")
+
+
+def test_admin_paths_need_a_key(db):
+    assert_error(ApiClient(None).get(ADMIN_PATH), 401, "unauthorized")
+
+
+def test_bearer_calls_need_no_csrf_token(admin_api):
+    # ApiClient enforces CSRF checks like a browser would; a bearer key is enough.
+    response = admin_api.post("/admin/venues", {"name": "New", "slug": "new", "credits": 0})
+    assert response.status_code == 201
