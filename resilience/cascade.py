@@ -1,0 +1,278 @@
+"""The cascade: walk a venue's primary, then the super-admin chain, until one candidate answers.
+
+`run(kind, request, *, venue, service, request_id="")` is the one path every AI call takes
+(DESIGN.md "The one path"):
+- plan = the venue's primary for `kind` (provider default base URL), then the enabled ChainCandidate
+  rows of `kind` by priority — the same provider+model+effective base URL never twice. Disabled rows are
+  not part of the plan and do not appear in the audit;
+- a candidate that cannot run is a *skipped* attempt, never an error: its env key is unset (the message
+  names the key), its provider is unknown or lacks the kind, it needs a reference image and there is
+  none, the breaker holds it open, or the walk's deadline has passed ("deadline");
+- each call's timeout is settings.AI_ATTEMPT_TIMEOUT[kind], capped by what is left of
+  settings.AI_CHAIN_DEADLINE[kind] for the whole walk;
+- `rate_limit`, `server`, `timeout`: at most one more try of the same candidate, after Retry-After
+  (capped at MAX_RETRY_WAIT) or RETRY_BACKOFF, and only if the wait ends before the deadline;
+- `safety` on a request with a reference image: one more try of the same candidate without it;
+- first success wins; every try is an alerts.attempts.Attempt in the audit;
+- all failed: alerts.record.record_exhaustion(...) then ChainExhausted (a FriendlyError, 503).
+
+Database: at most two queries of its own (the venue primary, the chain); record_exhaustion writes
+the alert. The breaker (resilience.health) plugs in at `breaker_skip_reason` / `breaker_record`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from alerts.attempts import Attempt
+from bitethemenu.models import Venue
+from resilience.errors import RETRYABLE_REASONS, ChainExhausted, Reason
+from resilience.models import ChainCandidate, VenuePrimary
+from resilience.providers import base
+from resilience.providers.base import ProviderError, redact
+from resilience.registry import ProviderSpec, effective_base_url, get_adapter, get_provider
+from resilience.types import AIOutput, AIRequest, CascadeResult
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRY_WAIT = 10.0  # seconds: a longer Retry-After means "move on to the next candidate"
+RETRY_BACKOFF = 1.0  # seconds before the one retry when the provider gave no Retry-After
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One planned leg: a venue primary or a chain row, resolved against the registry."""
+
+    label: str
+    provider: str
+    model: str
+    base_url: str  # effective: the row's override or the provider default
+    env_key: str  # effective: the row's override or the provider default ("" = none)
+    spec: ProviderSpec | None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.provider, self.model, self.base_url)
+
+
+# --- Plan ---------------------------------------------------------------------------------------
+
+
+def _resolve(*, label: str, provider: str, model: str, base_url: str = "", env_key: str = "") -> Candidate:
+    spec = get_provider(provider)
+    return Candidate(
+        label=label,
+        provider=provider,
+        model=model.strip(),
+        base_url=effective_base_url(provider, base_url),
+        env_key=env_key.strip() or (spec.env_key if spec else ""),
+        spec=spec,
+    )
+
+
+def _primary_label(spec: ProviderSpec | None, provider: str, model: str) -> str:
+    return f"Venue primary: {spec.label if spec else provider} {model}"
+
+
+def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
+    """The candidates to try, in order, without duplicates. Two queries at most."""
+    candidates: list[Candidate] = []
+    if venue is not None:
+        primary = VenuePrimary.objects.filter(venue=venue, kind=kind).only("provider", "model").first()
+        if primary is not None:
+            spec = get_provider(primary.provider)
+            candidates.append(_resolve(label=_primary_label(spec, primary.provider, primary.model),
+                                       provider=primary.provider, model=primary.model))
+    rows = ChainCandidate.objects.filter(kind=kind, enabled=True).order_by("priority")
+    for row in rows:
+        candidates.append(_resolve(label=row.label, provider=row.provider, model=row.model,
+                                   base_url=row.base_url, env_key=row.env_key))
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for candidate in candidates:
+        if candidate.key not in seen:
+            seen.add(candidate.key)
+            unique.append(candidate)
+    return unique
+
+
+def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> str:
+    """Why this candidate cannot run at all ("" if it can). Cheap, no network."""
+    spec = candidate.spec
+    if spec is None:
+        return f"unknown provider “{candidate.provider}”"
+    if spec.id == "simulated" and not settings.SIMULATED_PROVIDER_ENABLED:
+        return "simulated provider disabled"
+    if not spec.supports(kind):
+        return f"{spec.label} does not offer {kind}"
+    if not candidate.model:
+        return "no model set"
+    if not candidate.base_url and spec.id != "simulated":
+        return "no base URL set"
+    if spec.needs_key and not os.environ.get(candidate.env_key or "", ""):
+        return f"{candidate.env_key or 'API key'} not set"
+    if get_adapter(spec.id).requires_reference(kind, candidate.model) and not request.has_reference:
+        return "needs a reference image"
+    return ""
+
+
+# --- Breaker hooks (filled in by resilience.health; no-ops until then) --------------------------
+
+
+def breaker_skip_reason(candidate: Candidate) -> str:
+    """Why the breaker holds this candidate back ("" to try it). Called before each candidate."""
+    return ""
+
+
+def breaker_record(candidate: Candidate, *, ok: bool, reason: str, duration_ms: int) -> None:
+    """Tell the breaker how one try went. Called after every try (not for skips)."""
+
+
+# --- The walk -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Walk:
+    kind: str
+    service: str
+    deadline: float
+    attempts: list[Attempt]
+
+    def remaining(self) -> float:
+        return self.deadline - base.CLOCK.now()
+
+    def skip(self, candidate: Candidate, message: str) -> None:
+        self.attempts.append(Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
+                                     outcome="skipped", reason=Reason.SKIPPED.value, message=message))
+
+
+def _try_once(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str) -> AIOutput | ProviderError:
+    timeout = max(0.0, min(settings.AI_ATTEMPT_TIMEOUT[walk.kind], walk.remaining()))
+    started = base.CLOCK.now()
+    try:
+        output = get_adapter(candidate.provider).call(walk.kind, request, model=candidate.model,
+                                                      base_url=candidate.base_url, api_key=api_key, timeout=timeout)
+        result: AIOutput | ProviderError = output
+    except ProviderError as error:
+        result = error
+    except Exception:  # an adapter bug must not break the chain: record it and move on
+        logger.exception("adapter %s crashed on %s", candidate.provider, walk.kind)
+        result = ProviderError(Reason.MALFORMED_RESPONSE, "adapter error")
+    duration_ms = int(max(0.0, base.CLOCK.now() - started) * 1000)
+    _audit(walk, candidate, result, duration_ms, api_key)
+    return result
+
+
+def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, duration_ms: int,
+           api_key: str) -> None:
+    ok = isinstance(result, AIOutput)
+    if ok:
+        attempt = Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
+                          outcome="ok", duration_ms=duration_ms)
+    else:
+        attempt = Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
+                          outcome="failed", reason=result.reason.value, status_code=result.status_code,
+                          message=redact(result.short, secrets=(api_key,)), duration_ms=duration_ms)
+        logger.info("%s: %s", walk.service, attempt.summary)
+    walk.attempts.append(attempt)
+    breaker_record(candidate, ok=ok, reason="" if ok else result.reason.value, duration_ms=duration_ms)
+
+
+def _retry_wait(walk: _Walk, error: ProviderError) -> float | None:
+    """Seconds to wait before the one retry, or None when a retry would not fit before the deadline."""
+    wait = RETRY_BACKOFF if error.retry_after is None else error.retry_after
+    if wait > MAX_RETRY_WAIT or wait >= walk.remaining():
+        return None
+    return wait
+
+
+def _try_candidate(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str) -> AIOutput | None:
+    """Up to three tries of one candidate: the first; one without the reference image after a safety
+    refusal; one after a transient failure. None when the candidate failed."""
+    requires_reference = get_adapter(candidate.provider).requires_reference(walk.kind, candidate.model)
+    safety_retry_left = request.has_reference and not requires_reference
+    transient_retry_left = True
+    while True:
+        result = _try_once(walk, candidate, request, api_key)
+        if isinstance(result, AIOutput):
+            return result
+        if result.reason == Reason.SAFETY and safety_retry_left and walk.remaining() > 0:
+            # Most KIE false positives clear on a text-only retry (seed: "retries WITHOUT the reference").
+            safety_retry_left = False
+            request = request.without_reference()
+            continue
+        if result.reason in RETRYABLE_REASONS and transient_retry_left:
+            wait = _retry_wait(walk, result)
+            if wait is not None:
+                transient_retry_left = False
+                base.CLOCK.sleep(wait)
+                continue
+        return None
+
+
+def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> CascadeResult | None:
+    for index, candidate in enumerate(candidates):
+        reason = config_skip_reason(walk.kind, candidate, request) or breaker_skip_reason(candidate)
+        if reason:
+            walk.skip(candidate, reason)
+            continue
+        if walk.remaining() <= 0:
+            for late in candidates[index:]:
+                walk.skip(late, config_skip_reason(walk.kind, late, request) or "deadline")
+            return None
+        api_key = os.environ.get(candidate.env_key, "") if candidate.env_key else ""
+        output = _try_candidate(walk, candidate, request, api_key)
+        if output is not None:
+            return CascadeResult(output=output, attempts=tuple(walk.attempts), answered_by=candidate.label)
+    return None
+
+
+def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]) -> str:
+    """"service: Label → reason (status); Label → reason" — reasons and statuses only (no provider
+    messages), each part redacted, so it is safe on a support ticket."""
+    legs = []
+    for attempt in attempts:
+        leg = f"{attempt.label} → {attempt.reason or attempt.outcome}"
+        if attempt.status_code is not None:
+            leg += f" ({attempt.status_code})"
+        legs.append(redact(leg))
+    return f"{redact(service)}: " + "; ".join(legs)
+
+
+def run(kind: str, request: AIRequest, *, venue: Venue | None, service: str, request_id: str = "") -> CascadeResult:
+    """Answer `request` with the first candidate that succeeds.
+
+    Returns a CascadeResult (output, the full audit, the winning label — for super admins only).
+    Raises ChainExhausted after alerts.record.record_exhaustion(...) when every candidate failed or
+    was skipped; its technical_detail names each leg and its reason, never a key or a URL.
+    """
+    request_id = request_id or uuid.uuid4().hex
+    walk = _Walk(kind=kind, service=service, deadline=base.CLOCK.now() + settings.AI_CHAIN_DEADLINE[kind],
+                 attempts=[])
+    candidates = plan(kind, venue=venue)
+    result = _walk(walk, candidates, request)
+    if result is not None:
+        return result
+    if not walk.attempts:
+        walk.attempts.append(Attempt(label=f"{kind} chain", provider="", model="", outcome="skipped",
+                                     reason=Reason.SKIPPED.value, message="no enabled candidates"))
+    attempts = tuple(walk.attempts)
+    _record_exhaustion(kind=kind, service=service, venue=venue, attempts=attempts, request_id=request_id)
+    raise ChainExhausted(kind, technical_detail(service, attempts), attempts=attempts, request_id=request_id)
+
+
+def _record_exhaustion(*, kind: str, service: str, venue: Venue | None, attempts: tuple[Attempt, ...],
+                       request_id: str) -> None:
+    """Write the alert. A failure to alert is logged, never raised: the operator still gets the
+    calm ChainExhausted (and the refund), not a crash."""
+    try:
+        from alerts.record import record_exhaustion  # lazy: alerts may load after resilience
+
+        record_exhaustion(kind=kind, service=service, venue=venue, attempts=list(attempts), request_id=request_id)
+    except Exception:
+        logger.exception("could not record the exhaustion of %s (%s)", service, kind)

@@ -1,0 +1,1 @@
+"""Provider adapters: one module per provider, loaded lazily by resilience.registry.get_adapter."""

@@ -1,0 +1,72 @@
+"""Fixtures for the cascade and adapters: a fake clock, chains built from rows, a spy on alerts."""
+
+from __future__ import annotations
+
+import pytest
+import responses as responses_lib
+
+from resilience.models import ChainCandidate
+from resilience.providers import base
+
+
+class FakeClock(base.Clock):
+    """Time stands still until something sleeps; sleeping advances it instantly."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += max(0.0, seconds)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(base, "CLOCK", fake)
+    import resilience.providers.kie as kie
+
+    monkeypatch.setattr(kie, "CLOCK", fake)
+    return fake
+
+
+@pytest.fixture
+def chain(db):
+    """chain(kind, [(label, provider, model), ...] or dicts) replaces that kind's chain with these rows."""
+
+    def _chain(kind: str, candidates: list) -> list[ChainCandidate]:
+        ChainCandidate.objects.filter(kind=kind).delete()
+        rows = []
+        for priority, spec in enumerate(candidates, start=1):
+            fields = spec if isinstance(spec, dict) else dict(zip(("label", "provider", "model"), spec, strict=True))
+            rows.append(ChainCandidate.objects.create(kind=kind, priority=priority, **fields))
+        return rows
+
+    return _chain
+
+
+@pytest.fixture
+def exhaustions(monkeypatch):
+    """Calls to alerts.record.record_exhaustion (the real one still runs and writes the Alert)."""
+    import alerts.record
+
+    calls: list[dict] = []
+    real = alerts.record.record_exhaustion
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(alerts.record, "record_exhaustion", spy)
+    return calls
+
+
+@pytest.fixture
+def mocked():
+    """`responses` with every registered call required and any unregistered call an error."""
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
