@@ -1,0 +1,156 @@
+/* Super Admin → AI Fallbacks: client-side editing of one tab's chain until "Save changes".
+   Reorder, add and delete move cards in the DOM (DOM order = priority); the provider chip, the
+   enable toggle and the env key re-render the card server-side (htmx) from its current values.
+   Nothing is written before the form is submitted. */
+(function () {
+  "use strict";
+  const root = document.getElementById("ai-fallbacks");
+  if (!root) return;
+  const list = document.getElementById("fb-cards");
+  const form = document.getElementById("chain-form");
+  const cardUrl = root.dataset.cardUrl;
+  const live = document.getElementById("fb-live");
+  let dirty = root.dataset.dirty === "1";
+  let leaving = false;
+
+  function setDirty(value) {
+    dirty = value;
+    document.getElementById("fb-dirty").hidden = !value;
+  }
+
+  function announce(text) {
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 30);
+  }
+
+  function cards() { return Array.from(list.querySelectorAll(":scope > .fb-card")); }
+
+  function labelOf(card) {
+    const input = card.querySelector("input[name=label]");
+    return (input && input.value.trim()) || "candidate";
+  }
+
+  // Numbers, first/last arrow state and the icon buttons' accessible names follow DOM order.
+  function renumber() {
+    const all = cards();
+    all.forEach(function (card, i) {
+      card.querySelectorAll(".fb-prio-n").forEach(function (el) { el.textContent = String(i + 1); });
+      const label = labelOf(card);
+      const up = card.querySelector("[data-action=up]");
+      const down = card.querySelector("[data-action=down]");
+      up.disabled = i === 0;
+      down.disabled = i === all.length - 1;
+      up.setAttribute("aria-label", "Move " + label + " up");
+      down.setAttribute("aria-label", "Move " + label + " down");
+      card.querySelector("[data-action=delete]").setAttribute("aria-label", "Delete " + label);
+    });
+    document.getElementById("fb-empty").hidden = all.length > 0;
+  }
+
+  function cardParams(card, extra) {
+    const params = new URLSearchParams();
+    card.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+      params.append(el.name, el.value);
+    });
+    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
+    return params;
+  }
+
+  function refresh(card, extra) {
+    return htmx.ajax("GET", cardUrl + "?" + cardParams(card, extra).toString(),
+                     { target: card, swap: "outerHTML" });
+  }
+
+  function move(card, direction, button) {
+    if (direction === "up" && card.previousElementSibling) {
+      list.insertBefore(card, card.previousElementSibling);
+    } else if (direction === "down" && card.nextElementSibling) {
+      list.insertBefore(card.nextElementSibling, card);
+    } else {
+      return;
+    }
+    renumber();
+    setDirty(true);
+    // Keep the keyboard where it was; if that arrow is now disabled, use the other one.
+    const other = card.querySelector(direction === "up" ? "[data-action=down]" : "[data-action=up]");
+    (button.disabled ? other : button).focus();
+    announce(labelOf(card) + " moved to position " + (cards().indexOf(card) + 1));
+  }
+
+  function remove(card) {
+    const next = card.nextElementSibling || card.previousElementSibling;
+    const label = labelOf(card);
+    card.remove();
+    renumber();
+    setDirty(true);
+    const target = next ? next.querySelector("[data-action=delete]") : document.getElementById("fb-add");
+    target.focus();
+    announce(label + " removed. Save changes to keep this.");
+  }
+
+  list.addEventListener("click", function (event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const card = button.closest(".fb-card");
+    const action = button.dataset.action;
+    if (action === "up" || action === "down") {
+      move(card, action, button);
+    } else if (action === "delete") {
+      remove(card);
+    } else if (action === "toggle") {
+      const enabled = card.querySelector("input[name=enabled]");
+      enabled.value = enabled.value === "1" ? "0" : "1";
+      setDirty(true);
+      refresh(card);
+    } else if (action === "provider") {
+      if (button.getAttribute("aria-pressed") === "true") return;
+      card.querySelector("input[name=provider]").value = button.dataset.provider;
+      setDirty(true);
+      refresh(card, { switch_provider: "1", model_choice: "", model_other: "" });
+    }
+  });
+
+  list.addEventListener("change", function (event) {
+    const el = event.target;
+    const card = el.closest(".fb-card");
+    if (!card) return;
+    setDirty(true);
+    if (el.name === "model_choice") {
+      const other = card.querySelector("input[name=model_other]");
+      other.hidden = el.value !== "__other__";
+      if (!other.hidden) other.focus();
+    } else if (el.name === "env_key") {
+      refresh(card);  // the Ready / Skipped badge depends on which key is named
+    }
+  });
+
+  list.addEventListener("input", function (event) {
+    setDirty(true);
+    if (event.target.name === "label") renumber();
+  });
+
+  document.getElementById("fb-add").addEventListener("click", function () {
+    htmx.ajax("GET", cardUrl + "?blank=1", { target: list, swap: "beforeend" }).then(function () {
+      const all = cards();
+      const card = all[all.length - 1];
+      setDirty(true);
+      if (card) card.querySelector("input[name=label]").focus();
+      announce("New candidate added at position " + all.length + ".");
+    });
+  });
+
+  // After any swap (a re-rendered card or a new one), fix the numbers and arrows.
+  document.body.addEventListener("htmx:afterSettle", renumber);
+
+  form.addEventListener("submit", function () { leaving = true; });
+  document.querySelector("#fb-reset form").addEventListener("submit", function () { leaving = true; });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !leaving) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  renumber();
+})();

@@ -1,0 +1,202 @@
+"""Super Admin → AI Fallbacks, server side: access, rendering, save, validation, reset, history."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from resilience.chains import reset_chain
+from resilience.defaults import DEFAULT_CHAINS
+from resilience.models import ChainCandidate, ChainRevision
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/admin/super/ai-fallbacks/"
+
+
+def _rows(kind):
+    return list(ChainCandidate.objects.filter(kind=kind).order_by("priority")
+                .values_list("label", "provider", "model", "enabled", "env_key", "base_url", "notes"))
+
+
+def _post_data(specs, **override):
+    """The form as the browser posts it: one list per field, in card order."""
+    data = {name: [] for name in ("uid", "label", "provider", "model_choice", "model_other", "enabled",
+                                  "env_key", "base_url", "notes")}
+    for i, spec in enumerate(specs):
+        row = {"uid": f"c{i}", "label": spec[0], "provider": spec[1], "model_choice": "__other__",
+               "model_other": spec[2], "enabled": "1", "env_key": "", "base_url": "", "notes": ""}
+        row.update(spec[3] if len(spec) > 3 else {})
+        for name, value in row.items():
+            data[name].append(value)
+    data.update(override)
+    return data
+
+
+@pytest.fixture
+def admin_client(client, superadmin):
+    client.force_login(superadmin)
+    for kind in DEFAULT_CHAINS:
+        reset_chain(kind)
+    return client
+
+
+def test_venue_staff_and_anonymous_get_no_access(client, staff):
+    for url in (PAGE, PAGE + "image/", PAGE + "image/history/", PAGE + "image/card/?blank=1"):
+        assert client.get(url).status_code == 302  # to the admin login
+    client.force_login(staff)
+    for url in (PAGE, PAGE + "chat/", PAGE + "chat/history/", PAGE + "chat/card/?blank=1"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    before = _rows("chat")
+    client.post(PAGE + "chat/", _post_data([("Mine", "openai", "gpt-4o")]))
+    client.post(PAGE + "chat/reset/")
+    assert _rows("chat") == before
+
+
+def test_staff_user_with_is_staff_flag_still_gets_no_access(client, staff):
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    client.force_login(staff)
+    assert client.get(PAGE + "image/").status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["image", "chat", "ocr", "embedding"])
+def test_each_tab_renders_its_saved_chain(admin_client, kind):
+    response = admin_client.get(PAGE + f"{kind}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for spec in DEFAULT_CHAINS[kind]:
+        assert f'value="{spec.label}"' in html
+    assert html.count('<li class="fb-card') == len(DEFAULT_CHAINS[kind])
+    assert 'aria-current="page"' in html
+
+
+def test_the_bare_url_and_kind_query_pick_a_tab(admin_client):
+    assert "KIE Nano Banana 2" in admin_client.get(PAGE).content.decode()
+    assert "Mistral OCR" in admin_client.get(PAGE + "?kind=ocr").content.decode()
+    assert admin_client.get(PAGE + "video/").status_code == 404
+    assert admin_client.get(PAGE + "?kind=video").status_code == 404
+
+
+def test_badges_say_ready_or_why_skipped(admin_client, monkeypatch):
+    monkeypatch.setenv("KIE_API_KEY", "kie-secret-value")
+    html = admin_client.get(PAGE + "image/").content.decode()
+    assert html.count(">Ready<") == 3
+    assert "Skipped — OPENAI_API_KEY not set" in html
+    assert "kie-secret-value" not in html  # only key NAMES are ever shown
+
+
+def test_saving_the_tab_replaces_the_chain_and_records_who(admin_client, superadmin):
+    specs = [("OpenAI", "openai", "gpt-image-2", {"model_choice": "gpt-image-2", "model_other": ""}),
+             ("KIE 2", "kie", "nano-banana-2", {"enabled": "0", "notes": "paused"})]
+    response = admin_client.post(PAGE + "image/", _post_data(specs))
+    assert response.status_code == 302 and response["Location"].endswith("/ai-fallbacks/image/")
+    assert _rows("image") == [("OpenAI", "openai", "gpt-image-2", True, "", "", ""),
+                              ("KIE 2", "kie", "nano-banana-2", False, "", "", "paused")]
+    revision = ChainRevision.objects.filter(kind="image").first()
+    assert revision.saved_by == superadmin
+    page = admin_client.get(PAGE + "image/").content.decode()
+    assert "Saved the Image chain" in page
+    assert "Skipped — disabled" in page
+
+
+@pytest.mark.parametrize(
+    ("card", "field", "message"),
+    [
+        (("X", "nope", "m"), "provider", "Unknown provider"),
+        (("X", "openai", ""), "model", "Pick a model"),
+        (("X", "openai", "gpt-image-2", {"base_url": "ftp://x"}), "base_url", "Enter a full URL"),
+        (("X", "openai", "gpt-image-2", {"base_url": "http://proxy.example.com/v1"}), "base_url", "Use https://"),
+        (("X", "openai", "gpt-image-2", {"base_url": "https://proxy.example.com/v1?token=abc"}), "base_url",
+         "query string"),
+        (("X", "openai", "gpt-image-2", {"env_key": "my key"}), "env_key", "env key name"),
+        (("", "openai", "gpt-image-2"), "label", "label"),
+    ],
+)
+def test_bad_input_shows_errors_on_the_card_and_saves_nothing(admin_client, card, field, message):
+    before, revisions = _rows("image"), ChainRevision.objects.count()
+    response = admin_client.post(PAGE + "image/", _post_data([("Good", "kie", "nano-banana-2"), card]))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Nothing was saved: 1 candidate needs attention" in html
+    assert f'id="c1-{field.replace("_", "-")}-error"' in html
+    assert message in html
+    assert 'id="c0-' in html and 'id="c1-' in html  # the posted cards are re-rendered, not the saved ones
+    assert _rows("image") == before
+    assert ChainRevision.objects.count() == revisions
+
+
+def test_a_damaged_form_saves_nothing(admin_client):
+    before = _rows("chat")
+    data = _post_data([("A", "openai", "gpt-4o")], label=[])
+    response = admin_client.post(PAGE + "chat/", data)
+    assert response.status_code == 400
+    assert "nothing was saved" in response.content.decode()
+    assert _rows("chat") == before
+
+
+def test_a_failure_mid_save_from_the_page_changes_nothing(admin_client, monkeypatch):
+    before, revisions = _rows("image"), ChainRevision.objects.count()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ChainRevision.objects, "create", boom)
+    admin_client.raise_request_exception = False
+    response = admin_client.post(PAGE + "image/", _post_data([("Only", "openai", "gpt-image-2")]))
+    assert response.status_code == 500
+    assert _rows("image") == before
+    assert ChainRevision.objects.count() == revisions
+
+
+def test_the_card_partial_switches_provider_and_picks_its_first_model(admin_client):
+    response = admin_client.get(PAGE + "image/card/", {"uid": "cX", "label": "", "provider": "openai",
+                                                       "model_choice": "", "model_other": "", "enabled": "1",
+                                                       "switch_provider": "1"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert '<option value="gpt-image-2" selected>' in html
+    assert 'value="OpenAI gpt-image-2"' in html  # a blank label gets a suggestion
+    assert "Skipped — OPENAI_API_KEY not set" in html
+    assert 'id="cX-label"' in html
+
+
+def test_the_card_partial_offers_only_providers_with_the_tabs_capability(admin_client):
+    html = admin_client.get(PAGE + "embedding/card/", {"blank": "1"}).content.decode()
+    assert 'data-provider="mistral"' in html and 'data-provider="kie"' not in html
+    assert "Pick a provider first" in html
+
+
+def test_an_unknown_model_id_is_kept_as_other(admin_client):
+    admin_client.post(PAGE + "image/", _post_data([("Future", "openai", "gpt-image-2.5-sunburst")]))
+    html = admin_client.get(PAGE + "image/").content.decode()
+    assert '<option value="__other__" selected>' in html
+    assert 'value="gpt-image-2.5-sunburst"' in html
+
+
+def test_reset_restores_defaults_and_history_can_restore_an_older_revision(admin_client):
+    admin_client.post(PAGE + "ocr/", _post_data([("Just Mistral", "mistral", "mistral-ocr-latest")]))
+    custom = ChainRevision.objects.filter(kind="ocr").first()
+    response = admin_client.post(PAGE + "ocr/reset/")
+    assert response.status_code == 302
+    assert [r[0] for r in _rows("ocr")] == [s.label for s in DEFAULT_CHAINS["ocr"]]
+    history = admin_client.get(PAGE + "ocr/history/").content.decode()
+    assert f"Revision #{custom.pk}" in history and "Reset to defaults" in history
+    assert "by root" in history
+    response = admin_client.post(PAGE + f"ocr/history/{custom.pk}/restore/")
+    assert response.status_code == 302
+    assert [r[0] for r in _rows("ocr")] == ["Just Mistral"]
+    assert admin_client.post(PAGE + "chat/history/999999/restore/").status_code == 404
+    assert admin_client.get(PAGE + f"ocr/history/{custom.pk}/restore/").status_code == 405
+
+
+def test_labels_are_escaped(admin_client):
+    admin_client.post(PAGE + "chat/", _post_data([("<b>Bold</b> & co", "openai", "gpt-4o")]))
+    html = admin_client.get(PAGE + "chat/").content.decode()
+    assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in html
+
+
+def test_the_page_names_its_urls(admin_client):
+    assert reverse("admin:super-ai-fallbacks") == PAGE
+    assert reverse("admin:super-ai-fallbacks-kind", args=["chat"]) == PAGE + "chat/"
