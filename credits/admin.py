@@ -1,0 +1,112 @@
+"""Super-admin pages for credits: wallets (balances), the read-only ledger and holds, and a
+"Grant credits" form. Every write goes through `credits.gate.grant`; nothing here saves a model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from bitethemenu.models import Venue
+from credits import gate
+from credits.models import Hold, LedgerEntry, Wallet
+from resilience.errors import FriendlyError
+
+
+class GrantCreditsForm(forms.Form):
+    venues = forms.ModelMultipleChoiceField(
+        queryset=Venue.objects.order_by("name"), widget=forms.CheckboxSelectMultiple,
+        help_text="Each selected venue receives the amount.",
+    )
+    amount = forms.IntegerField(min_value=1, max_value=gate.MAX_GRANT, help_text="Whole credits, above zero.")
+    note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, required=False, help_text="Shown in the ledger.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledger-like tables: viewable, never added, edited or deleted through the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ["venue", "balance", "updated_at"]
+    list_select_related = ["venue"]
+    search_fields = ["venue__name", "venue__slug"]
+    ordering = ["venue__name"]
+    actions = ["grant_credits"]
+    change_list_template = "admin/credits/wallet/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        grant = path("grant/", self.admin_site.admin_view(self.grant_view), name="credits_wallet_grant")
+        return [grant, *super().get_urls()]
+
+    @admin.action(description="Grant credits to the selected venues")
+    def grant_credits(self, request: HttpRequest, queryset: QuerySet[Wallet]) -> HttpResponse:
+        ids = ",".join(str(pk) for pk in queryset.values_list("venue_id", flat=True))
+        return HttpResponseRedirect(f"{reverse('admin:credits_wallet_grant')}?venues={ids}")
+
+    def grant_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            form = GrantCreditsForm(request.POST)
+            if form.is_valid() and self._grant(request, form):
+                return HttpResponseRedirect(reverse("admin:credits_wallet_changelist"))
+        else:
+            form = GrantCreditsForm(initial={"venues": _ids(request.GET.get("venues", ""))})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Grant credits",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/credits/wallet/grant.html", context)
+
+    def _grant(self, request: HttpRequest, form: GrantCreditsForm) -> bool:
+        venues, amount, note = form.cleaned_data["venues"], form.cleaned_data["amount"], form.cleaned_data["note"]
+        try:
+            # All or nothing: one venue failing must not leave the others half-granted.
+            with transaction.atomic():
+                for venue in venues:
+                    gate.grant(venue=venue, amount=amount, note=note, by=request.user)
+        except FriendlyError as exc:
+            form.add_error(None, exc.user_message)
+            return False
+        names = ", ".join(v.name for v in venues)
+        self.message_user(request, f"Granted {amount} credits to {names}.", messages.SUCCESS)
+        return True
+
+
+def _ids(raw: str) -> list[int]:
+    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "venue", "kind", "amount", "service_kind", "request_id", "by", "note"]
+    list_filter = ["kind", "service_kind", "created_at"]
+    list_select_related = ["venue", "by"]
+    search_fields = ["venue__name", "request_id", "note"]
+    show_full_result_count = False  # the ledger grows forever; don't COUNT(*) it on every page
+    date_hierarchy = "created_at"
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "venue", "request_id", "amount", "status", "settled_at"]
+    list_filter = ["status"]
+    list_select_related = ["venue"]
+    search_fields = ["venue__name", "request_id"]
+    show_full_result_count = False
