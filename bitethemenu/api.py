@@ -22,6 +22,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from alerts import api as alerts_api
 from bitethemenu.api_auth import api_key_auth, platform_key_auth
+from composer import api as composer_api
 from credits import api as credits_api
 from resilience import api as resilience_api
 from resilience.chains import ChainValidationError
@@ -183,6 +184,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 # --- Routers (venue paths under /venues, super-admin paths under /admin) ---------------------
+api.add_router("/venues", composer_api.router)
 api.add_router("/venues", credits_api.router)
 api.add_router("/venues", resilience_api.router)
 api.add_router("/admin", resilience_api.admin_router, auth=platform_key_auth)

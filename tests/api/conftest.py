@@ -89,3 +89,46 @@ def outsider_api(outsider, other_venue, mint) -> ApiClient:
 @pytest.fixture
 def admin_api(superadmin, mint) -> ApiClient:
     return ApiClient(mint(superadmin))
+
+
+def use_chain(kind: str, *models: str, provider: str = "simulated") -> None:
+    """Replace `kind`'s chain with simulated candidates (offline), in this order."""
+    from resilience.models import ChainCandidate
+
+    ChainCandidate.objects.filter(kind=kind).delete()
+    for priority, model in enumerate(models, start=1):
+        ChainCandidate.objects.create(kind=kind, priority=priority, label=f"Sim {model}", provider=provider,
+                                      model=model)
+
+
+@pytest.fixture
+def simulated_chains(db):
+    """Every chain is one working simulated candidate: no test leaves the machine."""
+    for kind in ("image", "chat", "ocr", "embedding"):
+        use_chain(kind, "ok")
+
+
+@pytest.fixture
+def funded(venue, other_venue):
+    """chez-a has 100 credits, bar-b 50."""
+    from credits.gate import grant
+
+    grant(venue=venue, amount=100, note="test")
+    grant(venue=other_venue, amount=50, note="test")
+    return venue
+
+
+def png_bytes(size: tuple[int, int] = (8, 8), fmt: str = "PNG") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()

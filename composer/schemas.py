@@ -1,0 +1,89 @@
+"""API schemas for what venues make (API.md: Asset, generation bodies, embeddings, library).
+
+An Asset never names a provider, a model or a chain leg: the venue never learns which leg answered.
+Text fields are bounded loosely here; composer.services applies the real limits with calm copy.
+Image fields are not length-capped here, so an oversize upload is a 413, not a 422.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from bitethemenu.schemas import text
+
+AssetKind = Literal["image", "text", "ocr"]
+
+Prompt = text(20_000)
+Style = text(1_000)
+ImageData = text(32 * 1024 * 1024)
+
+
+class AssetOut(Schema):
+    """A Library item. `image_url` (images only) is this API's authenticated file URL."""
+
+    id: int
+    kind: AssetKind
+    prompt: str
+    style: str
+    text: str
+    image_url: str | None
+    parent_id: int | None
+    created_at: datetime
+
+
+class GenerationOut(Schema):
+    asset: AssetOut
+    credits_charged: int
+    balance: int
+
+
+class ImageIn(Schema):
+    """`reference_image`: base64 or a data URL of a PNG, JPEG or WebP photo (at most 10 MiB)."""
+
+    prompt: Prompt  # type: ignore[valid-type]
+    style: Style | None = ""  # type: ignore[valid-type]
+    reference_image: ImageData | None = None  # type: ignore[valid-type]
+
+
+class EditIn(Schema):
+    instruction: Prompt  # type: ignore[valid-type]
+
+
+class TextIn(Schema):
+    prompt: Prompt  # type: ignore[valid-type]
+    tone: Style | None = ""  # type: ignore[valid-type]
+
+
+class OcrIn(Schema):
+    """`image`: base64 or a data URL of a PNG, JPEG, WebP or PDF (at most 10 MiB)."""
+
+    image: ImageData  # type: ignore[valid-type]
+
+
+class EmbeddingsIn(Schema):
+    input: list[Prompt] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+
+
+class EmbeddingsOut(Schema):
+    """`model` is returned because vectors are comparable only within one model."""
+
+    model: str
+    vectors: list[list[float]]
+    credits_charged: int
+    balance: int
+
+
+class LibraryFilters(Schema):
+    kind: AssetKind | None = None
+    q: str = Field("", max_length=2000)
+    page: int = Field(1, ge=1, le=100_000)
+
+
+class LibraryOut(Schema):
+    items: list[AssetOut]
+    next_page: int | None
+    word_matches: bool  # a search by meaning fell back to plain word matches
