@@ -1,0 +1,364 @@
+"""What venues do with AI: generate, edit, caption, import a menu, embed, search the library.
+
+Every surface (the Composer pages and the HTTP API) calls these functions; they never do it
+themselves. Each paid call follows the same path:
+
+1. validate the input — bad input raises FriendlyError `invalid_input` before anything is charged;
+2. `credits.gate.held(...)` charges the venue, and refunds it on any exception;
+3. `resilience.cascade.run(...)` walks the venue's primary then the super admin's chain
+   (on exhaustion it records the alert and raises ChainExhausted, which propagates);
+4. the Asset is saved inside the held block, so a failed save is refunded too.
+
+Nothing returned here says which provider or chain leg answered: the venue never learns it.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db.models import Q, QuerySet
+
+from bitethemenu.models import Venue
+from composer.models import Asset, AssetEmbedding
+from composer.uploads import decode_image
+from credits import gate
+from resilience import cascade
+from resilience.errors import FriendlyError
+from resilience.types import AIOutput, AIRequest
+
+PROMPT_MAX_LENGTH = 2000
+STYLE_MAX_LENGTH = 60  # Asset.style
+TONE_MAX_LENGTH = 60
+EMBED_MAX_INPUTS = 64
+EMBED_INPUT_MAX_LENGTH = 8000
+DEFAULT_PAGE_SIZE = 24
+# How many not-yet-indexed assets one search embeds alongside its query (keeps a search quick).
+INDEX_BATCH = 64
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A successful paid call: the new Library asset, what it cost and the balance after."""
+
+    asset: Asset
+    credits_charged: int
+    balance: int
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Vectors for the inputs, in order, all from `model` (compare only within one model)."""
+
+    model: str
+    vectors: list[list[float]]
+    credits_charged: int
+    balance: int
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    """One page of the Library, newest first or best match first.
+
+    `word_matches` is True when a search by meaning was asked for but the embedding chain was
+    unavailable, so the items are plain word matches (the page says so, calmly).
+    """
+
+    items: list[Asset]
+    next_page: int | None
+    word_matches: bool = False
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _invalid(user_message: str, detail: str) -> FriendlyError:
+    return FriendlyError("invalid_input", user_message, detail, http_status=422)
+
+
+def _clean_text(value: Any, *, field: str, required: bool, max_length: int, empty_message: str = "") -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise _invalid(f"The {field} must be text.", f"{field} must be a string")
+    value = value.strip()
+    if required and not value:
+        raise _invalid(empty_message or f"Please enter a {field}.", f"{field} is empty")
+    if len(value) > max_length:
+        raise _invalid(f"Please keep the {field} under {max_length:,} characters.",
+                       f"{field} is {len(value)} characters (max {max_length})")
+    return value
+
+
+def _clean_prompt(prompt: Any, *, field: str = "prompt", message: str = "") -> str:
+    return _clean_text(prompt, field=field, required=True, max_length=PROMPT_MAX_LENGTH,
+                       empty_message=message or "Describe what you'd like first — a sentence is plenty.")
+
+
+def _run(kind: str, request: AIRequest, *, venue: Venue, service: str, request_id: str) -> AIOutput:
+    """The cascade, with the request id stamped on any FriendlyError for support tickets."""
+    try:
+        return cascade.run(kind, request, venue=venue, service=service, request_id=request_id).output
+    except FriendlyError as error:
+        error.request_id = error.request_id or request_id
+        raise
+
+
+def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRequest,
+              asset_fields: dict[str, Any]) -> Generation:
+    """The one paid path: hold credits, run the chain, save the asset; refund on any failure."""
+    request_id = new_request_id()
+    try:
+        with gate.held(venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user)) as charged:
+            output = _run(kind, request, venue=venue, service=service, request_id=request_id)
+            asset = _save_asset(venue=venue, user=user, output=output, request_id=request_id, **asset_fields)
+    except FriendlyError as error:
+        error.request_id = error.request_id or request_id
+        raise
+    index_asset(venue=venue, user=user, asset=asset)
+    return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _save_asset(*, venue: Venue, user: Any, output: AIOutput, request_id: str, kind: str,
+                **fields: Any) -> Asset:
+    asset = Asset(venue=venue, kind=kind, created_by=_user_or_none(user), request_id=request_id, **fields)
+    if kind == Asset.Kind.IMAGE:
+        if not output.image:
+            # Adapters never return an empty image; if one did, failing here refunds the venue.
+            raise FriendlyError("ai_unavailable", "We couldn't generate your image right now. "
+                                "Try again in a minute, or pick a different style.",
+                                "the answer held no image", http_status=503)
+        data, mime = decode_image(output.image)
+        asset.image_mime = mime
+        asset.image.save(f"{request_id}.{_EXTENSIONS[mime]}", ContentFile(data), save=False)
+    else:
+        asset.text = output.text
+    asset.save()
+    return asset
+
+
+def generate_image(*, venue: Venue, user: Any, prompt: str, style: str = "",
+                   reference: str | bytes | None = None) -> Generation:
+    """Generate an image through the image chain (service `social.generateImage`) and save it to
+    the Library.
+
+    `reference` (optional): the venue's own photo as raw bytes, base64 or a data URL (PNG, JPEG,
+    WebP; at most 10 MiB). Raises FriendlyError `invalid_input` / `payload_too_large` for bad
+    input and `insufficient_credits` (402) — in those cases nothing is charged or written — and
+    ChainExhausted when every candidate failed (the gate refunds, the cascade records the alert).
+    """
+    prompt = _clean_prompt(prompt)
+    style = _clean_text(style, field="style", required=False, max_length=STYLE_MAX_LENGTH)
+    ref_bytes, ref_mime = decode_image(reference) if reference else (None, "")
+    request = AIRequest(prompt=prompt, style=style, reference_image=ref_bytes, reference_mime=ref_mime)
+    return _generate(venue=venue, user=user, kind="image", service="social.generateImage", request=request,
+                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style})
+
+
+def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str) -> Generation:
+    """A new version of an image asset: the asset's image is the reference, `instruction` says
+    what to change (service `editor.editImage`). The new asset's `parent` is `asset`.
+
+    Raises FriendlyError `not_found` (404) if the asset is not one of this venue's images,
+    `invalid_input` for an empty instruction, and as `generate_image` otherwise.
+    """
+    if asset.venue_id != venue.pk or asset.kind != Asset.Kind.IMAGE or not asset.image:
+        raise FriendlyError("not_found", "We couldn't find that image.",
+                            f"asset {asset.pk} is not an image of this venue", http_status=404)
+    instruction = _clean_prompt(instruction, field="instruction",
+                                message="Say what you'd like to change — a sentence is plenty.")
+    reference, mime = _read_image(asset)
+    request = AIRequest(prompt=instruction, style=asset.style, reference_image=reference, reference_mime=mime)
+    return _generate(venue=venue, user=user, kind="image", service="editor.editImage", request=request,
+                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": instruction, "style": asset.style,
+                                   "parent": asset})
+
+
+def _read_image(asset: Asset) -> tuple[bytes, str]:
+    try:
+        with asset.image.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        raise FriendlyError("not_found", "We couldn't open that image. Try generating it again.",
+                            f"the file for asset {asset.pk} is missing", http_status=404) from None
+    return decode_image(data)
+
+
+def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "") -> Generation:
+    """Write a social caption through the chat chain (service `social.writeCaption`); the
+    Library gets a `text` asset. Errors as `generate_image`."""
+    prompt = _clean_prompt(prompt, message="Tell us what the post is about — a sentence is plenty.")
+    tone = _clean_text(tone, field="tone", required=False, max_length=TONE_MAX_LENGTH)
+    system = (f"You write short, warm social media captions for {venue.name}, a restaurant. "
+              "Reply with the caption only." + (f" Tone: {tone}." if tone else ""))
+    request = AIRequest(prompt=prompt, system=system)
+    return _generate(venue=venue, user=user, kind="chat", service="social.writeCaption", request=request,
+                     asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone})
+
+
+def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "") -> Generation:
+    """Read a menu photo or PDF through the OCR chain (service `menu.importFromPhoto`); the
+    Library gets an `ocr` asset holding the text.
+
+    The document is re-checked here whatever `mime` says (PNG, JPEG, WebP or PDF, at most
+    10 MiB), so every surface gets the same calm `invalid_input` / `payload_too_large`.
+    """
+    data, sniffed = decode_image(document, allow_pdf=True)
+    request = AIRequest(document=data, document_mime=sniffed)
+    return _generate(venue=venue, user=user, kind="ocr", service="menu.importFromPhoto", request=request,
+                     asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"})
+
+
+# --- Embeddings and the Library ------------------------------------------------------------------
+
+
+def _clean_inputs(inputs: Any) -> tuple[str, ...]:
+    if isinstance(inputs, str) or not isinstance(inputs, list | tuple) or not inputs:
+        raise _invalid("Send a list of texts to embed.", "input must be a non-empty list of strings")
+    if len(inputs) > EMBED_MAX_INPUTS:
+        raise _invalid(f"Send at most {EMBED_MAX_INPUTS} texts at a time.", f"{len(inputs)} inputs")
+    return tuple(_clean_text(text, field="text", required=True, max_length=EMBED_INPUT_MAX_LENGTH)
+                 for text in inputs)
+
+
+def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "api.embeddings") -> Embedding:
+    """Vectors for `inputs` through the embedding chain. All vectors come from one model, which is
+    returned: vectors are comparable only within one model.
+
+    Raises FriendlyError `invalid_input` for an empty list or empty/oversized texts (nothing
+    charged), `insufficient_credits`, and ChainExhausted (refunded, alert recorded).
+    """
+    texts = _clean_inputs(inputs)
+    request_id = new_request_id()
+    try:
+        with gate.held(venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user)) as charged:
+            output = _run("embedding", AIRequest(inputs=texts), venue=venue, service=service,
+                          request_id=request_id)
+            if len(output.vectors) != len(texts):
+                raise FriendlyError("ai_unavailable", "Search by meaning is taking a break right now.",
+                                    f"{len(output.vectors)} vectors for {len(texts)} inputs", http_status=503)
+    except FriendlyError as error:
+        error.request_id = error.request_id or request_id
+        raise
+    vectors = [[float(x) for x in vector] for vector in output.vectors]
+    return Embedding(model=output.model, vectors=vectors, credits_charged=charged.cost,
+                     balance=gate.balance_of(venue))
+
+
+def index_text(asset: Asset) -> str:
+    """What an asset means, for search: its prompt, style and text."""
+    return " ".join(part for part in (asset.prompt, asset.style, asset.text) if part)[:EMBED_INPUT_MAX_LENGTH]
+
+
+def index_asset(*, venue: Venue, user: Any, asset: Asset) -> bool:
+    """Best effort: store a vector for a new asset (with its model). Never raises — a failed
+    index must never fail the generation; the next search by meaning catches it up."""
+    text = index_text(asset)
+    if not text:
+        return False
+    try:
+        embedding = embed_texts(venue=venue, user=user, inputs=[text], service="library.search")
+    except Exception:  # noqa: BLE001 — any failure here is only a missing vector
+        return False
+    _store_vectors(assets=[asset], embedding=embedding)
+    return True
+
+
+def _store_vectors(*, assets: list[Asset], embedding: Embedding) -> None:
+    rows = [AssetEmbedding(asset=asset, model=embedding.model[:200], vector=vector)
+            for asset, vector in zip(assets, embedding.vectors, strict=True)]
+    AssetEmbedding.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def library_queryset(*, venue: Venue, kind: str | None = None) -> QuerySet[Asset]:
+    """The venue's assets, newest first, optionally one kind (`image`, `text` or `ocr`)."""
+    assets = Asset.objects.filter(venue=venue).select_related("parent")
+    if kind:
+        if kind not in Asset.Kind.values:
+            raise _invalid("Pick images, captions or menu text.", f"unknown asset kind {kind!r}")
+        assets = assets.filter(kind=kind)
+    return assets.order_by("-created_at", "-id")
+
+
+def _paginate(items: list[Asset] | QuerySet[Asset], *, page: int, page_size: int,
+              word_matches: bool = False) -> LibraryPage:
+    start = (page - 1) * page_size
+    window = list(items[start:start + page_size + 1])
+    next_page = page + 1 if len(window) > page_size else None
+    return LibraryPage(items=window[:page_size], next_page=next_page, word_matches=word_matches)
+
+
+def _word_matches(assets: QuerySet[Asset], query: str) -> QuerySet[Asset]:
+    for word in query.split():
+        assets = assets.filter(Q(prompt__icontains=word) | Q(text__icontains=word) | Q(style__icontains=word))
+    return assets
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    if len(a) != len(b):
+        return -1.0
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else -1.0
+
+
+def _rank_by_meaning(*, venue: Venue, assets: QuerySet[Asset], query: str) -> list[Asset]:
+    """Assets ranked by cosine similarity to the query, comparing only vectors made by the model
+    that embedded the query. Raises FriendlyError when the query cannot be embedded."""
+    query_embedding = embed_texts(venue=venue, user=None, inputs=[query], service="library.search")
+    model, query_vector = query_embedding.model, query_embedding.vectors[0]
+    _catch_up_index(venue=venue, assets=assets, model=model)
+    rows = AssetEmbedding.objects.filter(asset__in=assets, model=model).values_list("asset_id", "vector")
+    scores = {asset_id: _cosine(query_vector, vector) for asset_id, vector in rows}
+    # Unrelated assets (no positive similarity) are left out, as a word search would leave them out.
+    ranked = sorted((pk for pk, score in scores.items() if score > 0), key=lambda pk: (-scores[pk], -pk))
+    by_id = assets.in_bulk(ranked)
+    return [by_id[pk] for pk in ranked if pk in by_id]
+
+
+def _catch_up_index(*, venue: Venue, assets: QuerySet[Asset], model: str) -> None:
+    """Best effort: embed (a batch of) assets that have no vector from `model` yet — new ones
+    whose indexing failed, or all of them after the chain moved to another model. Vectors that
+    come back from a different model are dropped: they would not compare with the query's."""
+    missing = list(assets.exclude(embeddings__model=model).order_by("-created_at", "-id")[:INDEX_BATCH])
+    missing = [asset for asset in missing if index_text(asset)]
+    if not missing:
+        return
+    try:
+        embedding = embed_texts(venue=venue, user=None, inputs=[index_text(a) for a in missing],
+                                service="library.search")
+    except FriendlyError:
+        return
+    if embedding.model == model:
+        _store_vectors(assets=missing, embedding=embedding)
+
+
+def search_library(*, venue: Venue, query: str = "", kind: str | None = None, page: int = 1,
+                   page_size: int = DEFAULT_PAGE_SIZE) -> LibraryPage:
+    """One page of the venue's Library: everything newest first, or with `query`, by meaning
+    (service `library.search`), best match first.
+
+    When the embedding chain is unavailable the search falls back calmly to word matches on
+    prompt/text and marks the page `word_matches=True`; it never raises for that. Raises
+    FriendlyError `invalid_input` for an unknown `kind`.
+    """
+    page = max(1, int(page or 1))
+    assets = library_queryset(venue=venue, kind=kind or None)
+    query = (query or "").strip()[:PROMPT_MAX_LENGTH]
+    if not query:
+        return _paginate(assets, page=page, page_size=page_size)
+    try:
+        ranked = _rank_by_meaning(venue=venue, assets=assets, query=query)
+    except FriendlyError:
+        return _paginate(_word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
+    return _paginate(ranked, page=page, page_size=page_size)

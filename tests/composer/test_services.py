@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from alerts.models import Alert
+from composer import services
+from composer.models import Asset, AssetEmbedding
+from credits import gate
+from credits.models import LedgerEntry
+from resilience.errors import ChainExhausted, FriendlyError
+from tests.composer.conftest import START_BALANCE
+from tests.composer.images import PDF_BYTES, image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def _charges(venue):
+    return LedgerEntry.objects.filter(venue=venue, kind=LedgerEntry.Kind.CHARGE)
+
+
+def test_it_generates_an_image_charges_once_and_indexes_it(funded, staff, simulated):
+    result = services.generate_image(venue=funded, user=staff, prompt="Tagliatelle with mushrooms",
+                                     style="Rustic table")
+    asset = result.asset
+    assert asset.kind == Asset.Kind.IMAGE and asset.venue == funded and asset.created_by == staff
+    assert asset.image_mime == "image/png" and asset.image.read().startswith(b"\x89PNG")
+    assert (asset.prompt, asset.style) == ("Tagliatelle with mushrooms", "Rustic table")
+    assert len(asset.request_id) == 32
+    cost = gate.cost_of("image")
+    assert result.credits_charged == cost
+    assert result.balance == START_BALANCE - cost == gate.balance_of(funded)
+    assert _charges(funded).get().request_id == asset.request_id
+    assert AssetEmbedding.objects.filter(asset=asset, model="ok").exists()
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", None])
+def test_an_empty_prompt_is_invalid_and_charges_nothing(funded, staff, simulated, prompt):
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt=prompt)
+    assert caught.value.code == "invalid_input" and caught.value.http_status == 422
+    assert not _charges(funded).exists() and not Asset.objects.exists()
+    assert gate.balance_of(funded) == START_BALANCE
+
+
+def test_a_bad_reference_is_refused_before_charging(funded, staff, simulated, settings):
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Soup", reference=b"not an image")
+    assert caught.value.code == "invalid_input"
+    settings.MAX_IMAGE_BYTES = 100
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Soup",
+                                reference=base64.b64encode(b"x" * 200).decode())
+    assert caught.value.code == "payload_too_large"
+    assert not _charges(funded).exists() and not Asset.objects.exists()
+
+
+def test_a_reference_photo_is_accepted_as_a_data_url(funded, staff, simulated):
+    photo = "data:image/jpeg;base64," + base64.b64encode(image_bytes("JPEG")).decode()
+    result = services.generate_image(venue=funded, user=staff, prompt="Our burger", reference=photo)
+    assert result.asset.kind == Asset.Kind.IMAGE
+
+
+def test_an_exhausted_chain_refunds_alerts_and_carries_the_request_id(funded, staff, simulated, chain):
+    chain("image", "gone", "sensitive")
+    with pytest.raises(ChainExhausted) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    error = caught.value
+    assert error.code == "ai_unavailable" and error.http_status == 503
+    assert "couldn't generate your image" in error.user_message
+    assert len(error.request_id) == 32
+    assert gate.balance_of(funded) == START_BALANCE
+    refund = LedgerEntry.objects.get(venue=funded, kind=LedgerEntry.Kind.REFUND)
+    assert refund.request_id == error.request_id
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.service, alert.venue) == ("image", "social.generateImage", funded)
+    assert not Asset.objects.exists()
+
+
+def test_out_of_credits_calls_nothing_and_writes_nothing(venue, staff, simulated):
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=venue, user=staff, prompt="Pasta")
+    assert caught.value.code == "insufficient_credits" and caught.value.http_status == 402
+    assert not Asset.objects.exists() and not Alert.objects.exists()
+
+
+def test_a_failed_index_never_fails_the_generation(funded, staff, simulated, chain):
+    chain("embedding", "gone")
+    result = services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    assert Asset.objects.get() == result.asset
+    assert not AssetEmbedding.objects.exists()
+
+
+def test_it_edits_an_image_into_a_new_version(funded, staff, simulated):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    result = services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
+    assert result.asset.parent == original and result.asset.prompt == "Add basil"
+    assert result.asset.pk != original.pk and result.asset.image.name != original.image.name
+    assert result.balance == START_BALANCE - 2 * gate.cost_of("image")
+
+
+def test_it_refuses_to_edit_another_venues_image(funded, other_venue, staff, outsider, simulated):
+    gate.grant(venue=other_venue, amount=50, note="test")
+    theirs = services.generate_image(venue=other_venue, user=outsider, prompt="Their pasta").asset
+    with pytest.raises(FriendlyError) as caught:
+        services.edit_image(venue=funded, user=staff, asset=theirs, instruction="Mine now")
+    assert caught.value.code == "not_found"
+    assert not _charges(funded).exists()
+
+
+def test_an_empty_instruction_is_invalid(funded, staff, simulated):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    with pytest.raises(FriendlyError) as caught:
+        services.edit_image(venue=funded, user=staff, asset=original, instruction=" ")
+    assert caught.value.code == "invalid_input"
+    assert _charges(funded).count() == 1
+
+
+def test_an_edit_that_exhausts_alerts_as_the_editor(funded, staff, simulated, chain):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    chain("image", "gone")
+    with pytest.raises(ChainExhausted):
+        services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
+    assert Alert.objects.get().service == "editor.editImage"
+    assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")
+
+
+def test_it_writes_a_caption_as_a_text_asset(funded, staff, simulated):
+    result = services.write_caption(venue=funded, user=staff, prompt="Autumn menu launch", tone="Playful")
+    assert result.asset.kind == Asset.Kind.TEXT
+    assert "Autumn menu launch" in result.asset.text
+    assert result.credits_charged == gate.cost_of("chat")
+
+
+def test_a_caption_chain_exhaustion_is_a_chat_alert(funded, staff, simulated, chain):
+    chain("chat", "gone")
+    with pytest.raises(ChainExhausted) as caught:
+        services.write_caption(venue=funded, user=staff, prompt="Autumn")
+    assert "rephrase" in caught.value.user_message
+    assert (Alert.objects.get().kind, Alert.objects.get().service) == ("chat", "social.writeCaption")
+
+
+@pytest.mark.parametrize(("document", "mime"), [(image_bytes("PNG"), "image/png"), (PDF_BYTES, "application/pdf")])
+def test_it_imports_a_menu_from_a_photo_or_pdf(funded, staff, simulated, document, mime):
+    result = services.import_menu(venue=funded, user=staff, document=document, mime=mime)
+    assert result.asset.kind == Asset.Kind.OCR and result.asset.text.startswith("MENU")
+    assert result.credits_charged == gate.cost_of("ocr")
+
+
+def test_a_menu_that_is_not_a_document_is_refused(funded, staff, simulated):
+    with pytest.raises(FriendlyError) as caught:
+        services.import_menu(venue=funded, user=staff, document=b"hello", mime="text/plain")
+    assert caught.value.code == "invalid_input"
+    assert not _charges(funded).exists()
+
+
+def test_it_embeds_texts_with_one_model(funded, staff, simulated):
+    result = services.embed_texts(venue=funded, user=staff, inputs=["pasta", "wine"])
+    assert result.model == "ok" and len(result.vectors) == 2 and len(result.vectors[0]) == 256
+
+
+@pytest.mark.parametrize("inputs", [[], "pasta", [""], ["ok", 3]])
+def test_it_refuses_bad_embedding_inputs(funded, staff, simulated, inputs):
+    with pytest.raises(FriendlyError) as caught:
+        services.embed_texts(venue=funded, user=staff, inputs=inputs)
+    assert caught.value.code == "invalid_input"
+
+
+def _make(venue, kind, prompt, text=""):
+    return Asset.objects.create(venue=venue, kind=kind, prompt=prompt, text=text)
+
+
+def test_the_library_lists_newest_first_by_kind_and_pages(funded, simulated):
+    made = [_make(funded, Asset.Kind.TEXT, f"caption {i}", "text") for i in range(5)]
+    _make(funded, Asset.Kind.OCR, "Menu import", "MENU")
+    first = services.search_library(venue=funded, kind="text", page=1, page_size=2)
+    assert first.items == [made[4], made[3]] and first.next_page == 2
+    last = services.search_library(venue=funded, kind="text", page=3, page_size=2)
+    assert last.items == [made[0]] and last.next_page is None
+    assert len(services.search_library(venue=funded).items) == 6
+
+
+def test_the_library_never_shows_another_venue(funded, other_venue, simulated):
+    _make(other_venue, Asset.Kind.TEXT, "secret pasta", "pasta")
+    assert services.search_library(venue=funded).items == []
+    assert services.search_library(venue=funded, query="pasta").items == []
+
+
+def test_an_unknown_kind_is_invalid(funded):
+    with pytest.raises(FriendlyError):
+        services.search_library(venue=funded, kind="video")
+
+
+def test_search_is_by_meaning_and_indexes_what_it_has_not_seen(funded, simulated):
+    soup = _make(funded, Asset.Kind.TEXT, "tomato soup special", "Hot tomato soup tonight")
+    _make(funded, Asset.Kind.TEXT, "wine list", "Red and white wines")
+    result = services.search_library(venue=funded, query="soup")
+    assert result.items == [soup] and not result.word_matches
+    assert AssetEmbedding.objects.filter(model="ok").count() == 2
+
+
+def test_vectors_of_another_model_are_never_compared(funded, simulated):
+    soup = _make(funded, Asset.Kind.TEXT, "tomato soup", "soup")
+    # A stale vector from a model the chain no longer answers with: ignored, then re-indexed.
+    AssetEmbedding.objects.create(asset=soup, model="retired-model", vector=[1.0, 0.0])
+    result = services.search_library(venue=funded, query="soup")
+    assert result.items == [soup]
+    assert set(AssetEmbedding.objects.values_list("model", flat=True)) == {"retired-model", "ok"}
+
+
+def test_search_falls_back_to_word_matches_when_embeddings_are_down(funded, simulated, chain):
+    chain("embedding", "gone")
+    soup = _make(funded, Asset.Kind.TEXT, "Tomato SOUP", "")
+    _make(funded, Asset.Kind.TEXT, "wine", "red")
+    result = services.search_library(venue=funded, query="soup")
+    assert result.items == [soup] and result.word_matches
+    assert Alert.objects.filter(kind="embedding", service="library.search").exists()
