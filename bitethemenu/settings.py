@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bitethemenu.context_processors.venue",
+                "credits.context.balance",
             ],
         },
     },
