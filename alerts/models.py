@@ -103,7 +103,9 @@ class AlertAttempt(models.Model):
     @property
     def result(self) -> str:
         """What went wrong, as the inbox shows it: "404 model_not_found", "safety", "skipped"."""
-        parts = [str(self.status_code)] if self.status_code is not None else []
+        # A 2xx that still failed (a safety refusal inside a 200) says nothing: show the reason only.
+        shown = self.status_code is not None and not 200 <= self.status_code < 300
+        parts = [str(self.status_code)] if shown else []
         parts.append(self.reason or self.outcome)
         return " ".join(parts)
 

@@ -78,7 +78,7 @@ def test_it_posts_one_message_with_text_and_blocks_on_commit(venue, seed_attempt
     assert "social.generateImage" in body["text"]
     assert "Chez A &amp; Co" in body["text"]
     blob = json.dumps(body["blocks"], ensure_ascii=False)
-    assert "KIE Nano Banana 2 · kie nano-banana-2 → 200 safety" in blob
+    assert "KIE Nano Banana 2 · kie nano-banana-2 → safety" in blob
     assert "OpenAI gpt-image-2 · openai gpt-image-2 → 404 model_not_found" in blob
     assert "req-9" in blob
     alert.refresh_from_db()

@@ -1,0 +1,70 @@
+"""Read side of the admin Alerts inbox: filters, the page's queryset, and the badge count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from alerts.models import Alert, Kind, SlackStatus
+from bitethemenu.models import Venue
+
+# "Slack failed": the alert never reached Slack, whether Slack refused it or delivery was disabled.
+SLACK_NOT_DELIVERED = (SlackStatus.FAILED, SlackStatus.SUPPRESSED)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    unacknowledged: bool = False
+    kind: str = ""
+    service: str = ""
+    venue: str = ""  # a venue slug; "-" means alerts without a venue
+    slack_failed: bool = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> InboxFilter:
+        """Parse query parameters; unknown values are ignored rather than rejected."""
+        kind = params.get("kind", "")
+        return cls(
+            unacknowledged=params.get("status") == "unacknowledged",
+            kind=kind if kind in Kind.values else "",
+            service=params.get("service", "")[:100],
+            venue=params.get("venue", "")[:80],
+            slack_failed=params.get("slack") == "failed",
+        )
+
+    @property
+    def active(self) -> bool:
+        return any((self.unacknowledged, self.kind, self.service, self.venue, self.slack_failed))
+
+
+def inbox_alerts(f: InboxFilter) -> QuerySet[Alert]:
+    """Alerts newest first, filtered, with everything a row shows fetched up front."""
+    alerts = (Alert.objects.select_related("venue", "acknowledged_by").prefetch_related("attempts")
+              .order_by("-created_at", "-id"))
+    if f.unacknowledged:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    if f.kind:
+        alerts = alerts.filter(kind=f.kind)
+    if f.service:
+        alerts = alerts.filter(service=f.service)
+    if f.venue == "-":
+        alerts = alerts.filter(venue__isnull=True)
+    elif f.venue:
+        alerts = alerts.filter(venue__slug=f.venue)
+    if f.slack_failed:
+        alerts = alerts.filter(Q(slack_status__in=SLACK_NOT_DELIVERED))
+    return alerts
+
+
+def filter_options() -> dict[str, list[Any]]:
+    """Choices for the filter bar: services and venues that have alerts."""
+    services = list(Alert.objects.order_by("service").values_list("service", flat=True).distinct())
+    venues = list(Venue.objects.filter(alerts__isnull=False).distinct().order_by("name").values("slug", "name"))
+    return {"kinds": list(Kind.choices), "services": services, "venues": venues}
+
+
+def unacknowledged_count() -> int:
+    """The badge: one COUNT query over the open alerts (a partial index covers it)."""
+    return Alert.objects.unacknowledged().count()
