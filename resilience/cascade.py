@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRY_WAIT = 10.0  # seconds: a longer Retry-After means "move on to the next candidate"
 RETRY_BACKOFF = 1.0  # seconds before the one retry when the provider gave no Retry-After
+MIN_ATTEMPT_SECONDS = 0.5  # less time than this left in the walk: not worth starting a call
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, 
 def _retry_wait(walk: _Walk, error: ProviderError) -> float | None:
     """Seconds to wait before the one retry, or None when a retry would not fit before the deadline."""
     wait = RETRY_BACKOFF if error.retry_after is None else error.retry_after
-    if wait > MAX_RETRY_WAIT or wait >= walk.remaining():
+    if wait > MAX_RETRY_WAIT or wait + MIN_ATTEMPT_SECONDS > walk.remaining():
         return None
     return wait
 
@@ -201,7 +202,7 @@ def _try_candidate(walk: _Walk, candidate: Candidate, request: AIRequest, api_ke
         result = _try_once(walk, candidate, request, api_key)
         if isinstance(result, AIOutput):
             return result
-        if result.reason == Reason.SAFETY and safety_retry_left and walk.remaining() > 0:
+        if result.reason == Reason.SAFETY and safety_retry_left and walk.remaining() >= MIN_ATTEMPT_SECONDS:
             # Most KIE false positives clear on a text-only retry (seed: "retries WITHOUT the reference").
             safety_retry_left = False
             request = request.without_reference()
@@ -221,7 +222,7 @@ def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> Casca
         if reason:
             walk.skip(candidate, reason)
             continue
-        if walk.remaining() <= 0:
+        if walk.remaining() < MIN_ATTEMPT_SECONDS:
             for late in candidates[index:]:
                 walk.skip(late, config_skip_reason(walk.kind, late, request) or "deadline")
             return None

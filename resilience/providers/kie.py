@@ -192,7 +192,10 @@ class KieAdapter(Adapter):
         """Poll until success (→ the result URL), fail (→ classified), or the deadline (→ timeout)."""
         interval = _settings_float("KIE_POLL_INTERVAL", POLL_INTERVAL)
         null_records = 0
+        state = "waiting"
         while True:
+            if CLOCK.now() >= ends_at:
+                raise ProviderError(Reason.TIMEOUT, f"still {state} when the poll deadline passed")
             try:
                 data = self._kie_json("GET", f"{base_url}/api/v1/jobs/recordInfo", headers=headers, api_key=api_key,
                                       ends_at=ends_at, phase="poll", params={"taskId": task_id})
@@ -209,9 +212,9 @@ class KieAdapter(Adapter):
                 raise self.fail(task_failure(data), api_key=api_key)
             if state and state not in _WAITING:
                 raise malformed(f"unknown task state {state[:20]}", 200)
-            if CLOCK.now() + interval >= ends_at:
-                raise ProviderError(Reason.TIMEOUT, f"still {state or 'waiting'} when the poll deadline passed")
-            CLOCK.sleep(interval)
+            state = state or "waiting"
+            # Use the whole budget: the last sleep ends exactly at the deadline.
+            CLOCK.sleep(min(interval, max(0.0, ends_at - CLOCK.now())))
 
     def download(self, url: str, *, ends_at: float) -> bytes:
         """Fetch the finished image (no key: KIE result URLs are public, and expire after ~24 h)."""
