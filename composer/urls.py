@@ -1,6 +1,20 @@
+"""Venue pages (included at the site root by bitethemenu.urls)."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from composer.views import ai_settings, compose, library, menu
 
 app_name = "composer"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("composer/", compose.composer, name="composer"),
+    path("composer/image/", compose.generate_image, name="generate-image"),
+    path("composer/caption/", compose.write_caption, name="write-caption"),
+    path("library/", library.library, name="library"),
+    path("library/<int:asset_id>/edit/", library.edit_image, name="edit"),
+    path("library/<int:asset_id>/image/", library.asset_file, name="image"),
+    path("library/<int:asset_id>/download/", library.asset_file, {"download": True}, name="download"),
+    path("menu/import/", menu.menu_import, name="menu-import"),
+    path("settings/ai/", ai_settings.ai_settings, name="ai-settings"),
+]

@@ -1,0 +1,63 @@
+"""What every venue page shares: the current venue, page-or-fragment rendering, friendly errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+
+from bitethemenu.models import Venue
+from bitethemenu.request_types import VenueRequest
+from credits.gate import balance_of
+from resilience.errors import FriendlyError
+
+# These codes mean "fix what you sent": shown as a form error next to the form, not as a banner.
+INPUT_ERROR_CODES = frozenset({"invalid_input", "payload_too_large"})
+
+View = Callable[..., HttpResponse]
+
+
+def venue_required(view: View) -> View:
+    """Venue pages need a current venue; a user with none goes home, which says what to do."""
+
+    @wraps(view)
+    def wrapper(request: VenueRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.venue:
+            return redirect("home")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def current_venue(request: VenueRequest) -> Venue:
+    venue = request.venue
+    assert venue, "venue_required guarantees a venue"
+    return venue
+
+
+def render_page(request: VenueRequest, template: str, fragment: str, context: dict[str, Any]) -> HttpResponse:
+    """The full page, or for htmx only its `fragment` partial. Always 200 when rendered: htmx
+    only swaps 2xx answers, and a banner or form error must be swapped in like any result."""
+    name = f"{template}#{fragment}" if request.htmx else template
+    response = render(request, name, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
+    venue = current_venue(request)
+    return {"venue": venue, "balance": balance_of(venue), **extra}
+
+
+def show_error(error: FriendlyError, form: forms.Form, context: dict[str, Any], key: str = "error") -> None:
+    """Bad input becomes a calm form error; anything else (AI unavailable, out of credits)
+    becomes the amber banner under `key`."""
+    if error.code in INPUT_ERROR_CODES:
+        form.add_error(None, error.user_message)
+    else:
+        context[key] = error

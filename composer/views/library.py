@@ -1,0 +1,67 @@
+"""The Library (every successful output), the image editor, and access-checked image files."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bitethemenu.request_types import VenueRequest
+from composer import services
+from composer.access import get_image_for_member
+from composer.forms import EditForm, LibraryFilterForm
+from composer.views.common import current_venue, page_context, render_page, show_error, venue_required
+from credits.gate import balance_of
+from resilience.errors import FriendlyError
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+@require_GET
+@login_required
+@venue_required
+def library(request: VenueRequest) -> HttpResponse:
+    form = LibraryFilterForm(request.GET)
+    form.is_valid()  # a bad field (an unknown kind, a page of "x") just falls back to its default
+    query = form.cleaned_data.get("q") or ""
+    kind = form.cleaned_data.get("kind") or None
+    page = form.cleaned_data.get("page") or 1
+    result = services.search_library(venue=current_venue(request), query=query, kind=kind, page=page)
+    context = page_context(request, form=form, result=result, query=query, kind=kind or "", page=page)
+    return render_page(request, "composer/library.html", "results", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@venue_required
+def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
+    """GET: the editor. POST (Save): a new version of the image, linked to its parent."""
+    asset = get_image_for_member(request.user, asset_id)
+    form = EditForm(request.POST if request.method == "POST" else None)
+    context = page_context(request, asset=asset, form=form)
+    if request.method == "POST" and form.is_valid():
+        try:
+            context["result"] = services.edit_image(
+                venue=asset.venue, user=request.user, asset=asset, instruction=form.cleaned_data["instruction"]
+            )
+            context["balance"] = balance_of(current_venue(request))
+        except FriendlyError as error:
+            show_error(error, form, context)
+    return render_page(request, "composer/edit.html", "edit_panel", context)
+
+
+@require_GET
+@login_required
+def asset_file(request: VenueRequest, asset_id: int, download: bool = False) -> FileResponse:
+    """The image bytes, for members of the asset's venue only (404 for anyone else)."""
+    asset = get_image_for_member(request.user, asset_id)
+    try:
+        handle = asset.image.open("rb")
+    except OSError:
+        raise Http404("The file is missing") from None
+    filename = f"bitethemenu-{asset.pk}.{_EXTENSIONS.get(asset.image_mime, 'png')}"
+    response = FileResponse(handle, as_attachment=download, filename=filename,
+                            content_type=asset.image_mime or "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,33 @@
+"""Menu import: a photo or PDF of the menu in, its text out (and into the Library)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from bitethemenu.request_types import VenueRequest
+from composer import services
+from composer.forms import MenuImportForm
+from composer.views.common import current_venue, page_context, render_page, show_error, venue_required
+from credits.gate import balance_of
+from resilience.errors import FriendlyError
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@venue_required
+def menu_import(request: VenueRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = MenuImportForm(request.POST if posted else None, request.FILES if posted else None)
+    context = page_context(request, form=form)
+    if posted and form.is_valid():
+        data, mime = form.cleaned_data["document"]
+        try:
+            context["result"] = services.import_menu(
+                venue=current_venue(request), user=request.user, document=data, mime=mime
+            )
+            context["balance"] = balance_of(current_venue(request))
+        except FriendlyError as error:
+            show_error(error, form, context)
+    return render_page(request, "composer/menu_import.html", "import_panel", context)

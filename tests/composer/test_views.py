@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from alerts.models import Alert
+from composer import services
+from composer.models import Asset
+from credits import gate
+from credits.models import LedgerEntry
+from resilience.models import VenuePrimary
+from tests.composer.conftest import START_BALANCE
+from tests.composer.images import PDF_BYTES, image_bytes
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _charges(venue):
+    return LedgerEntry.objects.filter(venue=venue, kind=LedgerEntry.Kind.CHARGE)
+
+
+@pytest.fixture
+def image(funded, staff, simulated):
+    return services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+
+
+@pytest.fixture
+def as_staff(client, staff):
+    client.force_login(staff)
+    return client
+
+
+# --- Access -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/composer/", "/library/", "/menu/import/", "/settings/ai/"])
+def test_pages_need_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("url", ["/composer/", "/library/", "/menu/import/", "/settings/ai/"])
+def test_members_see_the_pages(as_staff, funded, url):
+    response = as_staff.get(url)
+    assert response.status_code == 200
+    assert b"<html" in response.content and b'id="credit-balance"' in response.content
+
+
+@pytest.mark.parametrize(("persona", "status"), [("staff", 200), ("owner", 200), ("outsider", 404),
+                                                 ("superadmin", 200)])
+@pytest.mark.parametrize("path", ["edit/", "image/", "download/"])
+def test_only_members_of_the_assets_venue_reach_it(client, request, image, persona, status, path):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(f"/library/{image.pk}/{path}")
+    assert response.status_code == status
+
+
+def test_an_outsider_cannot_save_an_edit_of_another_venues_image(client, outsider, image):
+    client.force_login(outsider)
+    response = client.post(f"/library/{image.pk}/edit/", {"instruction": "Mine"}, **HTMX)
+    assert response.status_code == 404
+    assert Asset.objects.count() == 1
+
+
+def test_the_download_is_the_image_file_as_an_attachment(as_staff, image):
+    response = as_staff.get(f"/library/{image.pk}/download/")
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_text_assets_have_no_file(as_staff, funded):
+    text = Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt="p", text="t")
+    assert as_staff.get(f"/library/{text.pk}/download/").status_code == 404
+
+
+@pytest.mark.parametrize(("method", "url"), [("get", "/composer/image/"), ("get", "/composer/caption/"),
+                                             ("post", "/composer/"), ("post", "/library/")])
+def test_it_rejects_the_wrong_method(as_staff, funded, method, url):
+    assert getattr(as_staff, method)(url).status_code == 405
+
+
+# --- Composer -----------------------------------------------------------------------------------
+
+def test_generating_over_htmx_returns_the_fragment_and_the_new_balance(as_staff, funded, simulated):
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta", "style": "Flat lay"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    asset = Asset.objects.get()
+    assert f'src="/library/{asset.pk}/image/"' in body
+    balance = START_BALANCE - gate.cost_of("image")
+    assert f'hx-swap-oob="innerHTML:#credit-balance">{balance} credits<' in body
+    assert "HX-Request" in response["Vary"]
+    assert "Sim ok" not in body and "simulated" not in body.lower()  # never which leg answered
+
+
+def test_generating_without_htmx_renders_the_whole_page(as_staff, funded, simulated):
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta"})
+    assert b"<html" in response.content and Asset.objects.count() == 1
+    assert b"hx-swap-oob" not in response.content
+
+
+def test_writing_a_caption_shows_it(as_staff, funded, simulated):
+    response = as_staff.post("/composer/caption/", {"prompt": "Autumn menu", "tone": "Warm"}, **HTMX)
+    assert "Autumn menu" in response.content.decode()
+    assert Asset.objects.get().kind == Asset.Kind.TEXT
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"prompt": ""}, "Describe what you"),
+    ({"prompt": "Pasta", "reference": SimpleUploadedFile("x.txt", b"hello, not an image")}, "PNG, JPEG or WebP"),
+    ({"prompt": "Pasta", "reference": SimpleUploadedFile("x.gif", image_bytes("GIF"))}, "PNG, JPEG or WebP"),
+    ({"prompt": "Pasta", "style": "Neon"}, "Pick one of the styles"),
+])
+def test_bad_input_is_a_calm_form_error_and_charges_nothing(as_staff, funded, simulated, data, message):
+    response = as_staff.post("/composer/image/", data, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and message in body and 'class="form-error"' in body
+    assert "banner" not in body
+    assert not Asset.objects.exists() and not _charges(funded).exists()
+    assert gate.balance_of(funded) == START_BALANCE
+
+
+def test_a_too_large_upload_is_refused_before_its_type(as_staff, funded, simulated, settings):
+    settings.MAX_IMAGE_BYTES = 1000
+    upload = SimpleUploadedFile("big.txt", b"x" * 1001)
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta", "reference": upload}, **HTMX)
+    assert "too large" in response.content.decode()
+    assert not _charges(funded).exists()
+
+
+def test_an_empty_caption_prompt_is_a_form_error(as_staff, funded, simulated):
+    response = as_staff.post("/composer/caption/", {"prompt": "  "}, **HTMX)
+    assert "Tell us what the post is about" in response.content.decode()
+    assert not _charges(funded).exists()
+
+
+def test_out_of_credits_is_a_calm_banner(as_staff, venue, simulated):
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "banner-amber" in body and "out of credits" in body
+
+
+# --- The friendly error banner -------------------------------------------------------------------
+
+SECRETS = {"OPENAI_API_KEY": "sk-test-SECRET-openai", "KIE_API_KEY": "kie-SECRET-key",
+           "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/SECRETWEBHOOK"}
+
+
+def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(as_staff, funded, simulated, chain, monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    chain("image", "gone", "sensitive")
+    response = as_staff.post("/composer/image/", {"prompt": "Meat pasta"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert 'class="banner banner-amber friendly-error"' in body and 'role="status"' in body
+    assert "banner-red" not in body and 'role="alert"' not in body.split("friendly-error")[1]
+    assert "We couldn&#x27;t generate your image right now." in body
+    assert "<details" in body and "<summary>Show technical details</summary>" in body
+    alert = Alert.objects.get()
+    assert f"Request ID: <span class=\"request-id\">{alert.request_id}</span>" in body
+    assert "social.generateImage" in body  # the technical detail, for support tickets
+    for secret in SECRETS.values():
+        assert secret not in body
+    assert "Authorization" not in body and "Bearer" not in body
+    assert gate.balance_of(funded) == START_BALANCE
+    assert f"{START_BALANCE} credits" in body
+    assert not Asset.objects.exists()
+
+
+def test_the_banner_has_a_red_variant_only_on_request():
+    from django.template.loader import render_to_string
+
+    from resilience.errors import FriendlyError
+
+    error = FriendlyError("x", "Calm & clear", "detail <b>", request_id="r1")
+    amber = render_to_string("components/friendly_error.html", {"error": error})
+    red = render_to_string("components/friendly_error.html", {"error": error, "tone": "red"})
+    assert "banner-amber" in amber and "banner-red" not in amber
+    assert "banner-red" in red and 'role="alert"' in red
+    assert "Calm &amp; clear" in amber and "detail &lt;b&gt;" in amber and "Request ID:" in amber
+    assert render_to_string("components/friendly_error.html", {"error": None}).strip() == ""
+
+
+def test_a_failed_full_page_post_also_shows_the_banner(as_staff, funded, simulated, chain):
+    chain("chat", "gone")
+    response = as_staff.post("/composer/caption/", {"prompt": "Autumn"})
+    body = response.content.decode()
+    assert "<html" in body and "banner-amber" in body and "rephrase" in body
+
+
+# --- Editor -------------------------------------------------------------------------------------
+
+def test_saving_an_edit_makes_a_linked_version(as_staff, image):
+    page = as_staff.get(f"/library/{image.pk}/edit/")
+    assert f'src="/library/{image.pk}/image/"' in page.content.decode()
+    response = as_staff.post(f"/library/{image.pk}/edit/", {"instruction": "Add basil"}, **HTMX)
+    body = response.content.decode()
+    version = Asset.objects.get(parent=image)
+    assert "<html" not in body and f"Edited from #{image.pk}" in body
+    assert f'src="/library/{version.pk}/image/"' in body
+    assert f"Edited from <a href=\"/library/{image.pk}/edit/\">#{image.pk}</a>" in \
+        as_staff.get(f"/library/{version.pk}/edit/").content.decode()
+
+
+def test_an_empty_edit_instruction_is_a_form_error(as_staff, image, funded):
+    response = as_staff.post(f"/library/{image.pk}/edit/", {"instruction": ""}, **HTMX)
+    assert "Say what you" in response.content.decode()
+    assert _charges(funded).count() == 1
+
+
+# --- Library ------------------------------------------------------------------------------------
+
+def test_the_library_fragment_is_served_to_htmx(as_staff, funded, image):
+    response = as_staff.get("/library/", **HTMX)
+    body = response.content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<div id="library-results">')
+    assert f'id="asset-{image.pk}"' in body and f"/library/{image.pk}/download/" in body
+
+
+def test_the_library_filters_by_kind(as_staff, funded, image):
+    Asset.objects.create(venue=funded, kind=Asset.Kind.OCR, prompt="Menu import", text="MENU")
+    body = as_staff.get("/library/?kind=ocr").content.decode()
+    assert "MENU" in body and f'id="asset-{image.pk}"' not in body
+    assert as_staff.get("/library/?kind=video&page=x").status_code == 200  # bad filters fall back
+
+
+def test_the_library_searches_by_meaning(as_staff, funded, simulated):
+    soup = Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt="tomato soup", text="Hot soup")
+    wine = Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt="wine list", text="Reds")
+    body = as_staff.get("/library/?q=soup", **HTMX).content.decode()
+    assert f'id="asset-{soup.pk}"' in body and f'id="asset-{wine.pk}"' not in body
+    assert "word matches" not in body
+
+
+def test_the_library_says_calmly_when_it_falls_back_to_words(as_staff, funded, simulated, chain):
+    chain("embedding", "gone")
+    Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt="tomato soup", text="Hot soup")
+    body = as_staff.get("/library/?q=soup").content.decode()
+    assert "Showing word matches — search by meaning is taking a break" in body
+    assert "Hot soup" in body and "banner-red" not in body
+
+
+def test_the_library_pages(as_staff, funded):
+    for i in range(30):
+        Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt=f"p{i}", text=f"caption number {i}")
+    first = as_staff.get("/library/").content.decode()
+    assert first.count('class="asset-card"') == 24 and "?page=2" in first
+    second = as_staff.get("/library/?page=2", **HTMX).content.decode()
+    assert second.count('class="asset-card"') == 6 and "Newer" in second
+
+
+def test_the_library_page_uses_a_fixed_number_of_queries(as_staff, funded, django_assert_max_num_queries):
+    for i in range(10):
+        Asset.objects.create(venue=funded, kind=Asset.Kind.TEXT, prompt=f"p{i}", text="t")
+    with django_assert_max_num_queries(12):
+        as_staff.get("/library/")
+
+
+# --- Menu import --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("document", [image_bytes("JPEG"), PDF_BYTES])
+def test_a_menu_import_shows_the_text_and_saves_it(as_staff, funded, simulated, document):
+    upload = SimpleUploadedFile("menu", document)
+    response = as_staff.post("/menu/import/", {"document": upload}, **HTMX)
+    body = response.content.decode()
+    asset = Asset.objects.get(kind=Asset.Kind.OCR)
+    assert "<html" not in body and "MENU" in body and f"#{asset.pk}" in body
+
+
+def test_a_menu_import_of_a_non_document_is_a_form_error(as_staff, funded, simulated):
+    upload = SimpleUploadedFile("menu.txt", b"Soup 5")
+    body = as_staff.post("/menu/import/", {"document": upload}, **HTMX).content.decode()
+    assert "isn&#x27;t one we can read" in body and not _charges(funded).exists()
+    assert "Choose a photo" in as_staff.post("/menu/import/", {}, **HTMX).content.decode()
+
+
+# --- AI settings --------------------------------------------------------------------------------
+
+def test_ai_settings_set_and_clear_the_venue_primary(as_staff, funded):
+    response = as_staff.post("/settings/ai/", {"image": "simulated:ok", "chat": "openai:gpt-4o", "ocr": "",
+                                               "embedding": ""}, **HTMX)
+    assert "Saved" in response.content.decode() and "<html" not in response.content.decode()
+    rows = {p.kind: (p.provider, p.model) for p in VenuePrimary.objects.filter(venue=funded)}
+    assert rows == {"image": ("simulated", "ok"), "chat": ("openai", "gpt-4o")}
+    page = as_staff.get("/settings/ai/").content.decode()
+    assert 'value="openai:gpt-4o" selected' in page
+    as_staff.post("/settings/ai/", {"image": "", "chat": "openai:gpt-4o", "ocr": "", "embedding": ""})
+    assert list(VenuePrimary.objects.values_list("kind", flat=True)) == ["chat"]
+
+
+def test_ai_settings_refuse_a_model_not_offered_for_the_kind(as_staff, funded):
+    response = as_staff.post("/settings/ai/", {"image": "mistral:mistral-embed", "chat": "", "ocr": "",
+                                               "embedding": ""})
+    assert "Pick a model from the list" in response.content.decode()
+    assert not VenuePrimary.objects.exists()
