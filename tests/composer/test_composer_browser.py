@@ -1,0 +1,120 @@
+"""The venue journeys in a real browser: generate, the amber banner, edit, search, menu import."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from alerts.models import Alert
+from composer import services
+from composer.models import Asset
+from credits import gate
+from tests.composer.conftest import START_BALANCE
+from tests.composer.images import image_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded, simulated, screenshot):
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/composer/")
+    expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE} credits")
+    page.fill("#id_prompt", "Fresh tagliatelle with wild mushrooms")
+    page.get_by_label("Rustic table").check()
+    page.get_by_role("button", name="Generate image").click()
+
+    result = page.locator("#image-panel figure.result")
+    expect(result.locator("img")).to_be_visible()
+    asset = Asset.objects.get()
+    assert (asset.prompt, asset.style) == ("Fresh tagliatelle with wild mushrooms", "Rustic table")
+    assert page.evaluate("img => img.naturalWidth", result.locator("img").element_handle()) > 0
+    expect(result).to_contain_text(f"Saved to your Library as #{asset.pk}")
+    expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE - gate.cost_of('image')} credits")
+    expect(page.locator("#image-panel")).not_to_contain_text("Sim ok")
+    screenshot("composer-image")
+
+    page.get_by_role("link", name="Library").first.click()
+    expect(page.locator(f"#asset-{asset.pk} img")).to_be_visible()
+
+
+def test_an_exhausted_chain_shows_the_calm_amber_banner(login, live_server, staff, funded, simulated, chain,
+                                                       screenshot):
+    chain("image", "sensitive", "gone")
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/composer/")
+    button = page.get_by_role("button", name="Generate image")
+    page.fill("#id_prompt", "Meat pasta, close up")
+    button.click()
+
+    banner = page.locator("#image-panel .friendly-error")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_class(re.compile(r"\bbanner-amber\b"))
+    expect(banner).to_contain_text("We couldn't generate your image right now. Try again in a minute, "
+                                   "or pick a different style.")
+    background = banner.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(255, 247, 230)"  # amber, not red
+
+    details = banner.locator("details pre")
+    expect(details).to_be_hidden()
+    banner.get_by_text("Show technical details").click()
+    expect(details).to_be_visible()
+    alert = Alert.objects.get()
+    expect(details).to_contain_text(f"Request ID: {alert.request_id}")
+    expect(details).to_contain_text("social.generateImage")
+    expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE} credits")
+    assert gate.balance_of(funded) == START_BALANCE and not Asset.objects.exists()
+    expect(button).to_be_enabled()  # ready to try again
+    screenshot("composer-banner")
+
+
+def test_staff_writes_a_caption(login, live_server, staff, funded, simulated):
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/composer/")
+    page.fill("#caption-panel textarea", "Pumpkin ravioli is back on Friday")
+    page.select_option("#caption-panel select", "Playful")
+    page.get_by_role("button", name="Write caption").click()
+    expect(page.locator(".caption-text")).to_contain_text("Pumpkin ravioli is back on Friday")
+    expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE - gate.cost_of('chat')} credits")
+
+
+def test_staff_edits_an_image_into_a_new_version(login, live_server, staff, funded, simulated, screenshot):
+    original = services.generate_image(venue=funded, user=staff, prompt="Lemon tart").asset
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/library/{original.pk}/edit/")
+    page.fill("#id_instruction", "Add a sprig of mint")
+    page.get_by_role("button", name="Save").click()
+    result = page.locator("#edit-panel figure.result")
+    expect(result.locator("img")).to_be_visible()
+    version = Asset.objects.get(parent=original)
+    expect(result).to_contain_text(f"New version #{version.pk} · Edited from #{original.pk}")
+    screenshot("image-editor")
+    result.get_by_role("link", name="Keep editing this version").click()
+    expect(page.locator("main")).to_contain_text(f"Edited from #{original.pk}")
+
+
+def test_staff_searches_the_library(login, live_server, staff, funded, simulated, screenshot):
+    soup = services.write_caption(venue=funded, user=staff, prompt="Tomato soup is back").asset
+    wine = services.write_caption(venue=funded, user=staff, prompt="New wines by the glass").asset
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/library/")
+    expect(page.locator(".asset-card")).to_have_count(2)
+    page.fill("#id_q", "soup")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(f"#asset-{wine.pk}")).to_have_count(0)
+    expect(page.locator(f"#asset-{soup.pk}")).to_be_visible()
+    assert "q=soup" in page.url  # pushed, so the search can be shared or reloaded
+    screenshot("library-search")
+
+
+def test_staff_imports_a_menu_photo(login, live_server, staff, funded, simulated, screenshot):
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/menu/import/")
+    page.set_input_files("#id_document", files=[{"name": "menu.jpg", "mimeType": "image/jpeg",
+                                                 "buffer": image_bytes("JPEG", size=(64, 64))}])
+    page.get_by_role("button", name="Import menu").click()
+    expect(page.locator("#menu-text")).to_have_value(re.compile(r"^MENU\n"))
+    asset = Asset.objects.get(kind=Asset.Kind.OCR)
+    expect(page.locator(".menu-result")).to_contain_text(f"#{asset.pk}")
+    screenshot("menu-import")
