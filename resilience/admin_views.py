@@ -84,8 +84,10 @@ def build_card(kind: str, spec: CandidateSpec, *, uid: str, number: int,
     providers = [p for p in available_providers() if p.supports(kind)]
     provider = get_provider(spec.provider)
     models = provider.models_for(kind) if provider else []
-    if (spec.model and spec.model not in models) or (provider is not None and not models):
-        choice = OTHER  # a typed id, or a provider (e.g. a self-hosted server) that lists none
+    if provider is not None and (spec.model not in models or not spec.model):
+        # A typed id, an empty one (show the empty box next to its error rather than a
+        # dropdown silently showing some other model), or a provider that lists none.
+        choice = OTHER
     else:
         choice = spec.model
     if provider is None:
