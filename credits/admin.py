@@ -28,6 +28,15 @@ class GrantCreditsForm(forms.Form):
     note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, required=False, help_text="Shown in the ledger.")
 
 
+class AdjustCreditsForm(forms.Form):
+    venue = forms.ModelChoiceField(queryset=Venue.objects.order_by("name"))
+    amount = forms.IntegerField(
+        min_value=-gate.MAX_GRANT, max_value=gate.MAX_GRANT,
+        help_text="Whole credits: positive adds, negative removes. The balance never goes below zero.",
+    )
+    note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, help_text="Why (required, shown in the ledger).")
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Ledger-like tables: viewable, never added, edited or deleted through the admin."""
 
@@ -52,7 +61,8 @@ class WalletAdmin(ReadOnlyAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         grant = path("grant/", self.admin_site.admin_view(self.grant_view), name="credits_wallet_grant")
-        return [grant, *super().get_urls()]
+        adjust = path("adjust/", self.admin_site.admin_view(self.adjust_view), name="credits_wallet_adjust")
+        return [grant, adjust, *super().get_urls()]
 
     @admin.action(description="Grant credits to the selected venues")
     def grant_credits(self, request: HttpRequest, queryset: QuerySet[Wallet]) -> HttpResponse:
@@ -66,13 +76,30 @@ class WalletAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(reverse("admin:credits_wallet_changelist"))
         else:
             form = GrantCreditsForm(initial={"venues": _ids(request.GET.get("venues", ""))})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Grant credits",
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/credits/wallet/grant.html", context)
+        return self._form_page(request, form, title="Grant credits")
+
+    def adjust_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            form = AdjustCreditsForm(request.POST)
+            if form.is_valid() and self._adjust(request, form):
+                return HttpResponseRedirect(reverse("admin:credits_wallet_changelist"))
+        else:
+            form = AdjustCreditsForm(initial={"venue": request.GET.get("venue")})
+        return self._form_page(request, form, title="Adjust balance")
+
+    def _form_page(self, request: HttpRequest, form: forms.Form, *, title: str) -> HttpResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form}
+        return TemplateResponse(request, "admin/credits/wallet/credits_form.html", context)
+
+    def _adjust(self, request: HttpRequest, form: AdjustCreditsForm) -> bool:
+        venue, amount, note = form.cleaned_data["venue"], form.cleaned_data["amount"], form.cleaned_data["note"]
+        try:
+            gate.adjust(venue=venue, amount=amount, note=note, by=request.user)
+        except FriendlyError as exc:
+            form.add_error(None, exc.user_message)
+            return False
+        self.message_user(request, f"Adjusted {venue.name} by {amount:+d} credits.", messages.SUCCESS)
+        return True
 
     def _grant(self, request: HttpRequest, form: GrantCreditsForm) -> bool:
         venues, amount, note = form.cleaned_data["venues"], form.cleaned_data["amount"], form.cleaned_data["note"]

@@ -129,6 +129,36 @@ def grant(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEntr
         )
 
 
+def adjust(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEntry:
+    """A super admin's correction: add (positive) or remove (negative) credits, with a reason.
+
+    Raises FriendlyError `invalid_input` (422) for a zero, non-integer or oversized amount, an
+    empty note, or a removal that would take the balance below zero; `not_found` (404) for an
+    unknown venue. In every error case nothing is written.
+    """
+    if amount == 0 and not isinstance(amount, bool):
+        raise _invalid("An adjustment can't be zero.", "amount must not be 0")
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount < 0:
+        _check_amount(-amount)
+    else:
+        _check_amount(amount)
+    note = _check_note(note)
+    if not note:
+        raise _invalid("Say why you are adjusting the balance.", "an adjustment needs a note")
+    with transaction.atomic():
+        venue = _check_venue(venue)
+        Wallet.objects.bulk_create([Wallet(venue=venue)], ignore_conflicts=True)
+        changed = Wallet.objects.filter(venue=venue, balance__gte=max(0, -amount)).update(
+            balance=F("balance") + amount, updated_at=timezone.now()
+        )
+        if changed != 1:
+            raise _invalid("That would take the balance below zero.",
+                           f"balance {balance_of(venue)} + adjustment {amount} < 0")
+        return LedgerEntry.objects.create(
+            venue=venue, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, note=note, by=by if by and by.pk else None
+        )
+
+
 def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Charged:
     """Hold the cost of one `kind` call for `request_id`: take it from the wallet now, pending a
     `capture` (success) or `refund` (failure).

@@ -98,3 +98,32 @@ def test_venue_people_cannot_open_the_grant_form(client, request, persona):
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
     assert not LedgerEntry.objects.exists()
+
+
+ADJUST_URL = "/admin/credits/wallet/adjust/"
+
+
+def test_the_adjust_form_corrects_a_balance_through_the_gate(admin_client, venue, superadmin):
+    gate.grant(venue=venue, amount=10, note="")
+
+    response = admin_client.post(ADJUST_URL, {"venue": venue.pk, "amount": "-4", "note": "Double grant"})
+
+    assert response.status_code == 302
+    assert gate.balance_of(venue) == 6
+    entry = LedgerEntry.objects.get(kind="adjustment")
+    assert (entry.amount, entry.note, entry.by) == (-4, "Double grant", superadmin)
+
+
+@pytest.mark.parametrize(
+    ("amount", "note", "error"),
+    [("0", "x", "can&#x27;t be zero"), ("-11", "x", "below zero"), ("1.5", "x", "whole number"), ("3", "", "required")],
+)
+def test_the_adjust_form_rejects_bad_input_and_writes_nothing(admin_client, venue, amount, note, error):
+    gate.grant(venue=venue, amount=10, note="")
+
+    response = admin_client.post(ADJUST_URL, {"venue": venue.pk, "amount": amount, "note": note})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert gate.balance_of(venue) == 10
+    assert LedgerEntry.objects.count() == 1

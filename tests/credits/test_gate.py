@@ -215,3 +215,27 @@ def test_history_is_newest_first(venue):
     gate.refund(venue=venue, request_id="req-1")
 
     assert [e.kind for e in gate.history(venue=venue)] == ["refund", "charge", "grant"]
+
+
+def test_adjust_can_add_or_remove_credits_with_a_reason(venue, superadmin):
+    gate.grant(venue=venue, amount=10, note="")
+
+    gate.adjust(venue=venue, amount=-3, note="Duplicate grant", by=superadmin)
+    entry = gate.adjust(venue=venue, amount=2, note="Goodwill")
+
+    assert gate.balance_of(venue) == 9
+    assert (entry.kind, entry.amount) == ("adjustment", 2)
+
+
+@pytest.mark.parametrize(
+    ("amount", "note"), [(0, "x"), (-11, "too much"), (2.0, "x"), (True, "x"), (5, ""), (5, "   ")]
+)
+def test_adjust_rejects_bad_input_and_writes_nothing(venue, amount, note):
+    gate.grant(venue=venue, amount=10, note="")
+
+    with pytest.raises(FriendlyError) as caught:
+        gate.adjust(venue=venue, amount=amount, note=note)
+
+    assert caught.value.code == "invalid_input"
+    assert gate.balance_of(venue) == 10
+    assert LedgerEntry.objects.count() == 1
