@@ -16,7 +16,7 @@
 - first success wins; every try is an alerts.attempts.Attempt in the audit;
 - all failed: alerts.record.record_exhaustion(...) then ChainExhausted (a FriendlyError, 503).
 
-Database: at most two queries of its own (the venue primary, the chain); record_exhaustion writes
+Database: one query of its own (the venue primary and the chain, in one round trip); record_exhaustion writes
 the alert. The breaker (resilience.health) plugs in at `breaker_skip_reason` / `breaker_record`.
 """
 
@@ -28,6 +28,9 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.options import Options
 
 from alerts.attempts import Attempt
 from bitethemenu.models import Venue
@@ -81,18 +84,14 @@ def _primary_label(spec: ProviderSpec | None, provider: str, model: str) -> str:
 
 
 def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
-    """The candidates to try, in order, without duplicates. Two queries at most."""
+    """The candidates to try, in order, without duplicates: the venue primary (if any), then the
+    enabled chain rows by priority. One database query."""
     candidates: list[Candidate] = []
-    if venue is not None:
-        primary = VenuePrimary.objects.filter(venue=venue, kind=kind).only("provider", "model").first()
-        if primary is not None:
-            spec = get_provider(primary.provider)
-            candidates.append(_resolve(label=_primary_label(spec, primary.provider, primary.model),
-                                       provider=primary.provider, model=primary.model))
-    rows = ChainCandidate.objects.filter(kind=kind, enabled=True).order_by("priority")
-    for row in rows:
-        candidates.append(_resolve(label=row.label, provider=row.provider, model=row.model,
-                                   base_url=row.base_url, env_key=row.env_key))
+    for is_chain, label, provider, model, base_url, env_key in _plan_rows(kind, venue.pk if venue else None):
+        if not is_chain:
+            label = _primary_label(get_provider(provider), provider, model)
+        candidates.append(_resolve(label=label, provider=provider, model=model, base_url=base_url or "",
+                                   env_key=env_key or ""))
     seen: set[tuple[str, str, str]] = set()
     unique = []
     for candidate in candidates:
@@ -100,6 +99,41 @@ def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
             seen.add(candidate.key)
             unique.append(candidate)
     return unique
+
+
+_PLAN_SQL: dict[str, str] = {}
+
+
+def _plan_sql(connection: BaseDatabaseWrapper) -> str:
+    """The venue primary and the enabled chain in one round trip (UNION ALL), built once per database
+    vendor from the models' own table and column names. This runs on every AI call, so it skips the
+    ORM's per-call query compilation (which costs more than the query itself on a busy machine)."""
+    if connection.vendor not in _PLAN_SQL:
+        q = connection.ops.quote_name
+        primary, chain = VenuePrimary._meta, ChainCandidate._meta
+
+        def col(meta: Options, name: str) -> str:
+            return q(meta.get_field(name).column)
+
+        _PLAN_SQL[connection.vendor] = (
+            f"SELECT 0 AS is_chain, 0 AS position, '' AS label, {col(primary, 'provider')}, {col(primary, 'model')}, "
+            f"'' AS base_url, '' AS env_key FROM {q(primary.db_table)} "
+            f"WHERE {col(primary, 'venue')} = %s AND {col(primary, 'kind')} = %s "
+            f"UNION ALL "
+            f"SELECT 1, {col(chain, 'priority')}, {col(chain, 'label')}, {col(chain, 'provider')}, "
+            f"{col(chain, 'model')}, {col(chain, 'base_url')}, {col(chain, 'env_key')} FROM {q(chain.db_table)} "
+            f"WHERE {col(chain, 'kind')} = %s AND {col(chain, 'enabled')} = %s "
+            f"ORDER BY 1, 2"
+        )
+    return _PLAN_SQL[connection.vendor]
+
+
+def _plan_rows(kind: str, venue_id: int | None) -> list[tuple[int, str, str, str, str, str]]:
+    connection = connections[ChainCandidate.objects.db]
+    with connection.cursor() as cursor:
+        # venue_id None matches no primary row (NULL = NULL is not true), which is what we want.
+        cursor.execute(_plan_sql(connection), [venue_id, kind, kind, True])
+        return [(int(row[0]), *row[2:]) for row in cursor.fetchall()]
 
 
 def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> str:

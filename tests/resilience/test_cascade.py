@@ -136,12 +136,12 @@ def test_a_broken_alert_store_does_not_change_the_users_error(chain, monkeypatch
         cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
 
 
-def test_the_cascade_makes_at_most_two_queries_of_its_own(venue, chain):
+def test_the_cascade_loads_primary_and_chain_in_one_query(venue, chain):
     set_primary(venue=venue, kind="chat", provider="simulated", model="gone")
     chain("chat", [("A", "simulated", "server-error"), ("B", "simulated", "ok")])
     with CaptureQueriesContext(connection) as queries:
         cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
-    assert len(queries) <= 2
+    assert len(queries) == 1
 
 
 def test_simulated_is_skipped_when_disabled(chain, settings, exhaustions):
