@@ -224,7 +224,7 @@ def _claim_window(kind: str, service: str, now: datetime) -> tuple[bool, datetim
                 SlackWindow.objects.create(kind=kind, service=service, opened_at=now)
             return True, None
         except IntegrityError:
-            return False, None  # another sender opened it a moment ago
+            return False, now  # another sender opened it a moment ago
     if row.opened_at > now - WINDOW:
         return False, row.opened_at
     won = SlackWindow.objects.filter(pk=row.pk, opened_at=row.opened_at).update(opened_at=now) == 1
@@ -398,6 +398,17 @@ def _schedule_flush(kind: str, service: str, opened_at: datetime | None) -> None
         timer.daemon = True
         _timers[(kind, service)] = timer
     timer.start()
+
+
+def cancel_scheduled_digests() -> int:
+    """Cancel pending digest timers (tests, shutdown); returns how many were cancelled. The digested
+    alerts stay unreported, so the next message or `send_alerts` still counts them."""
+    with _lock:
+        timers = list(_timers.values())
+        _timers.clear()
+    for timer in timers:
+        timer.cancel()
+    return len(timers)
 
 
 def wait_for_deliveries(timeout: float = 10.0) -> bool:

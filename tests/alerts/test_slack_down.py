@@ -21,6 +21,7 @@ def thread_mode(settings, monkeypatch):
     settings.SLACK_ALERTS_TIMEOUT = 1.0
     monkeypatch.setattr(notify, "_sleep", lambda seconds: None)
     yield
+    notify.cancel_scheduled_digests()
     assert notify.wait_for_deliveries(20), "a Slack delivery thread is still running"
 
 
@@ -80,3 +81,18 @@ def test_a_working_stub_receives_the_message_from_the_thread(venue, seed_attempt
     alert.refresh_from_db()
     assert alert.slack_status == SlackStatus.SENT
     assert len(stub.requests) == 1 and b"social.generateImage" in stub.requests[0]
+
+
+def test_a_burst_in_thread_mode_sends_one_message_and_schedules_the_digest(venue, seed_attempts, settings,
+                                                                           thread_mode):
+    with SlackStub(status=200, body=b"ok") as stub:
+        settings.SLACK_ALERTS_WEBHOOK_URL = stub.url
+        for _ in range(20):
+            _timed_record(venue, seed_attempts)
+        assert notify.wait_for_deliveries(30)
+
+    statuses = sorted(Alert.objects.values_list("slack_status", flat=True))
+    assert statuses.count(SlackStatus.SENT) == 1
+    assert statuses.count(SlackStatus.DIGESTED) == 19
+    assert len(stub.requests) == 1  # racing delivery threads: exactly one wins the window
+    assert notify.cancel_scheduled_digests() == 1  # one digest timer for social.generateImage
