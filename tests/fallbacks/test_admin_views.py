@@ -200,3 +200,29 @@ def test_labels_are_escaped(admin_client):
 def test_the_page_names_its_urls(admin_client):
     assert reverse("admin:super-ai-fallbacks") == PAGE
     assert reverse("admin:super-ai-fallbacks-kind", args=["chat"]) == PAGE + "chat/"
+
+
+def test_the_tab_runs_a_bounded_number_of_queries(admin_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        assert admin_client.get(PAGE + "chat/").status_code == 200
+
+
+def test_cards_show_the_breakers_view_of_each_candidate(admin_client, settings):
+    from resilience import health
+
+    settings.BREAKER_FAILURE_THRESHOLD = 2
+    key = health.candidate_key("openai", "gpt-image-2", "")
+    for _ in range(2):
+        health.record_outcome(key, ok=False, reason="model_not_found", duration_ms=120,
+                              message="The model does not exist")
+    html = admin_client.get(PAGE + "image/").content.decode()
+    assert "fb-health-open" in html
+    assert "Success (1 h): 0%" in html
+    assert "model_not_found" in html
+
+
+@pytest.mark.parametrize("model", ["chaincandidate", "chainrevision", "venueprimary"])
+def test_the_raw_tables_are_read_only_in_django_admin(admin_client, model):
+    response = admin_client.get(f"/admin/resilience/{model}/")
+    assert response.status_code == 200
+    assert admin_client.get(f"/admin/resilience/{model}/add/").status_code == 403
