@@ -157,3 +157,13 @@ def test_the_reconciler_refunds_a_stale_hold_once_when_run_concurrently(venue):
     assert Hold.objects.get(request_id="fresh").status == "pending"
     assert gate.balance_of(venue) == 40 - 4 * 2
     assert reconcile.refund_stale_holds() == 0
+
+
+def test_the_provider_call_runs_outside_any_transaction(venue):
+    gate.grant(venue=venue, amount=10, note="")
+
+    with gate.held(venue=venue, kind="image", request_id="req-1"):
+        in_transaction = connection.in_atomic_block
+
+    assert in_transaction is False
+    assert Hold.objects.get().status == "captured"
