@@ -149,8 +149,11 @@ def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> s
         return "no model set"
     if not candidate.base_url and spec.id != "simulated":
         return "no base URL set"
-    if spec.needs_key and not os.environ.get(candidate.env_key or "", ""):
-        return f"{candidate.env_key or 'API key'} not set"
+    # Same rule as ChainCandidate.is_ready (the admin's Ready/Skipped badge): a named key must be set.
+    if candidate.env_key and not os.environ.get(candidate.env_key):
+        return f"{candidate.env_key} not set"
+    if spec.needs_key and not candidate.env_key:
+        return "no API key configured"
     if get_adapter(spec.id).requires_reference(kind, candidate.model) and not request.has_reference:
         return "needs a reference image"
     return ""

@@ -43,8 +43,8 @@ SIMULATED_MODELS = [
 @dataclass(frozen=True)
 class ProviderSpec:
     """One provider. `models` maps a service kind to known model ids; a kind absent from it is not
-    supported by the provider's adapter. `needs_key` False: the call works without an API key
-    (the env key, if set, is still sent)."""
+    supported by the provider's adapter. `env_key` is the default key variable's name ("" = none);
+    `needs_key` False means calls work without a key (simulated, self-hosted servers)."""
 
     id: str
     label: str
@@ -140,10 +140,12 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ProviderSpec(
             id="openai_compatible",
             label="OpenAI-compatible",
-            env_key="OPENAI_COMPATIBLE_API_KEY",
+            # Local servers usually take no key: none by default; a candidate may name one (Advanced),
+            # and is then skipped while that variable is unset, like any other keyed candidate.
+            env_key="",
             base_url="",  # no default: the super admin enters the server's URL (Ollama, vLLM…)
             models={"image": [], "chat": ["llama3.1"], "ocr": ["llava"], "embedding": ["nomic-embed-text"]},
-            needs_key=False,  # local servers usually take no key; one is sent when set
+            needs_key=False,
             adapter="resilience.providers.openai_compatible:OpenAICompatibleAdapter",
             allow_http=True,
         ),

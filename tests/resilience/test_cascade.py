@@ -160,3 +160,22 @@ def test_similar_texts_get_similar_simulated_vectors(chain):
     cos = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 (unit vectors)
     assert len(soup) == 256
     assert cos(soup, soup2) > 0.7 > cos(soup, tart)
+
+
+def test_skipping_matches_the_admins_ready_badge(chain, monkeypatch, mocked):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-set")
+    rows = chain("chat", [
+        ("Keyed, set", "openai", "gpt-4o"),
+        ("Keyed, unset", "anthropic", "claude-sonnet-4-6"),
+        {"label": "Local, no key", "provider": "openai_compatible", "model": "llama3.1",
+         "base_url": "http://llm.internal/v1"},
+        {"label": "Local, named key unset", "provider": "openai_compatible", "model": "llama3.1",
+         "base_url": "http://other.internal/v1", "env_key": "VLLM_API_KEY"},
+    ])
+    for url in ("https://api.openai.com/v1/chat/completions", "http://llm.internal/v1/chat/completions"):
+        mocked.post(url, status=500, json={"error": {"message": "down", "type": "server_error", "code": None}})
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    tried = {a.label for a in info.value.attempts if a.outcome != "skipped"}
+    assert tried == {row.label for row in rows if row.is_ready}
+    assert "Authorization" not in mocked.calls[-1].request.headers  # the local server got no key
