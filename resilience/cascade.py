@@ -167,8 +167,9 @@ def breaker_skip_reason(candidate: Candidate) -> str:
     return ""
 
 
-def breaker_record(candidate: Candidate, *, ok: bool, reason: str, duration_ms: int) -> None:
-    """Tell the breaker how one try went. Called after every try (not for skips)."""
+def breaker_record(candidate: Candidate, *, ok: bool, reason: str, duration_ms: int, message: str = "") -> None:
+    """Tell the breaker how one try went. Called after every try (not for skips); `message` is the
+    attempt's redacted short message."""
 
 
 # --- The walk -----------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, 
                           message=redact(result.short, secrets=(api_key,)), duration_ms=duration_ms)
         logger.info("%s: %s", walk.service, attempt.summary)
     walk.attempts.append(attempt)
-    breaker_record(candidate, ok=ok, reason="" if ok else result.reason.value, duration_ms=duration_ms)
+    breaker_record(candidate, ok=ok, reason=attempt.reason, duration_ms=duration_ms, message=attempt.message)
 
 
 def _retry_wait(walk: _Walk, error: ProviderError) -> float | None:
