@@ -188,26 +188,29 @@ def ai_fallbacks(request: HttpRequest, *, site: admin.AdminSite, kind: str | Non
     return HttpResponseRedirect(reverse("admin:super-ai-fallbacks-kind", args=[kind]))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def card_partial(request: HttpRequest, *, site: admin.AdminSite, kind: str) -> HttpResponse:
-    """One card re-rendered from the browser's current values (htmx), or a blank one (?blank=1).
+    """One card re-rendered from the browser's current values (htmx POST), or a blank one (GET).
 
-    `switch_provider=1` means the provider chip was just changed: pick that provider's first
-    model for this kind instead of carrying the old provider's model over.
+    Writes nothing. The values come as a POST body, not a query string, so whatever an admin is
+    typing into a base URL or the notes never lands in access logs. `switch_provider=1` means the
+    provider chip was just changed: pick that provider's first model for this kind instead of
+    carrying the old provider's model over.
     """
     kind = _kind_or_404(kind)
-    if request.GET.get("blank"):
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "GET":
         spec = CandidateSpec(label="", provider="", model="")
     else:
-        spec = _spec_from({name: request.GET.get(name, "") for name in CARD_FIELDS})
+        spec = _spec_from({name: data.get(name, "") for name in CARD_FIELDS})
         provider = get_provider(spec.provider)
-        if request.GET.get("switch_provider") and provider is not None:
+        if data.get("switch_provider") and provider is not None:
             models = provider.models_for(kind)
             spec = CandidateSpec(**{**spec.as_dict(), "model": models[0] if models else ""})
             if not spec.label:
                 spec = CandidateSpec(**{**spec.as_dict(), "label": f"{provider.label} {spec.model}".strip()})
     # The browser renumbers cards after every swap, so the number here is only a placeholder.
-    card = build_card(kind, spec, uid=request.GET.get("uid") or _new_uid(), number=0)
+    card = build_card(kind, spec, uid=data.get("uid") or _new_uid(), number=0)
     return render(request, "admin/super/_ai_fallback_card.html", {"card": card, "kind": kind})
 
 

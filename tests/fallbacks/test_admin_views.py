@@ -42,10 +42,10 @@ def admin_client(client, superadmin):
 
 
 def test_venue_staff_and_anonymous_get_no_access(client, staff):
-    for url in (PAGE, PAGE + "image/", PAGE + "image/history/", PAGE + "image/card/?blank=1"):
+    for url in (PAGE, PAGE + "image/", PAGE + "image/history/", PAGE + "image/card/"):
         assert client.get(url).status_code == 302  # to the admin login
     client.force_login(staff)
-    for url in (PAGE, PAGE + "chat/", PAGE + "chat/history/", PAGE + "chat/card/?blank=1"):
+    for url in (PAGE, PAGE + "chat/", PAGE + "chat/history/", PAGE + "chat/card/"):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     before = _rows("chat")
@@ -151,7 +151,7 @@ def test_a_failure_mid_save_from_the_page_changes_nothing(admin_client, monkeypa
 
 
 def test_the_card_partial_switches_provider_and_picks_its_first_model(admin_client):
-    response = admin_client.get(PAGE + "image/card/", {"uid": "cX", "label": "", "provider": "openai",
+    response = admin_client.post(PAGE + "image/card/", {"uid": "cX", "label": "", "provider": "openai",
                                                        "model_choice": "", "model_other": "", "enabled": "1",
                                                        "switch_provider": "1"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
@@ -163,7 +163,7 @@ def test_the_card_partial_switches_provider_and_picks_its_first_model(admin_clie
 
 
 def test_the_card_partial_offers_only_providers_with_the_tabs_capability(admin_client):
-    html = admin_client.get(PAGE + "embedding/card/", {"blank": "1"}).content.decode()
+    html = admin_client.get(PAGE + "embedding/card/").content.decode()
     assert 'data-provider="mistral"' in html and 'data-provider="kie"' not in html
     assert "Pick a provider first" in html
 

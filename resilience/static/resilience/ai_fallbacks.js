@@ -47,18 +47,22 @@
     document.getElementById("fb-empty").hidden = all.length > 0;
   }
 
-  function cardParams(card, extra) {
-    const params = new URLSearchParams();
+  const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function cardValues(card, extra) {
+    const values = {};
     card.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
-      params.append(el.name, el.value);
+      values[el.name] = el.value;
     });
-    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
-    return params;
+    return Object.assign(values, extra || {});
   }
 
+  // POST, not GET: half-typed base URLs and notes stay out of URLs and access logs.
   function refresh(card, extra) {
-    return htmx.ajax("GET", cardUrl + "?" + cardParams(card, extra).toString(),
-                     { target: card, swap: "outerHTML" });
+    return htmx.ajax("POST", cardUrl, {
+      target: card, swap: "outerHTML", values: cardValues(card, extra),
+      headers: { "X-CSRFToken": csrfToken },
+    });
   }
 
   function move(card, direction, button) {
@@ -130,7 +134,7 @@
   });
 
   document.getElementById("fb-add").addEventListener("click", function () {
-    htmx.ajax("GET", cardUrl + "?blank=1", { target: list, swap: "beforeend" }).then(function () {
+    htmx.ajax("GET", cardUrl, { target: list, swap: "beforeend" }).then(function () {
       const all = cards();
       const card = all[all.length - 1];
       setDirty(true);
@@ -141,6 +145,18 @@
 
   // After any swap (a re-rendered card or a new one), fix the numbers and arrows.
   document.body.addEventListener("htmx:afterSettle", renumber);
+
+  // A card partial that is not a card (the session expired and admin answered with its login
+  // page, or the server failed) must never be swapped into the list: say so instead.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const xhr = event.detail.xhr;
+    const isCard = xhr.status === 200 && /^\s*<li class="fb-card/.test(xhr.responseText);
+    if (!isCard) {
+      event.detail.shouldSwap = false;
+      announce("Could not update the card: reload the page (your session may have expired).");
+      window.alert("Could not update the card. Reload the page; your session may have expired. Unsaved edits on this tab would be lost.");
+    }
+  });
 
   form.addEventListener("submit", function () { leaving = true; });
   document.querySelector("#fb-reset form").addEventListener("submit", function () { leaving = true; });
