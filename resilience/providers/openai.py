@@ -77,6 +77,8 @@ def chat_text(body: Any, *, status: int) -> str:
 class OpenAIShaped(Adapter):
     """Chat, OCR and embeddings over the OpenAI wire format; subclasses add images or tweak errors."""
 
+    token_param = "max_tokens"  # OpenRouter, DeepSeek and self-hosted servers document this name
+
     def headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
@@ -95,7 +97,7 @@ class OpenAIShaped(Adapter):
 
     def chat(self, messages: list[dict[str, Any]], *, model: str, base_url: str, api_key: str, timeout: float,
              max_tokens: int = CHAT_MAX_TOKENS) -> AIOutput:
-        payload = {"model": model, "messages": messages, "max_tokens": max_tokens}
+        payload = {"model": model, "messages": messages, self.token_param: max_tokens}
         response, body = self.send("POST", f"{base_url}/chat/completions", timeout=timeout, api_key=api_key,
                                    headers=self.headers(api_key), json=payload)
         self.raise_body_error(body, response.status, api_key)
@@ -149,6 +151,9 @@ class OpenAIAdapter(OpenAIShaped):
     """api.openai.com: GPT image models always answer `b64_json` (never a URL)."""
 
     provider_id = "openai"
+    # api.openai.com rejects `max_tokens` on its reasoning models (gpt-5, o-series); the newer name
+    # works on every current chat model: https://platform.openai.com/docs/api-reference/chat/create
+    token_param = "max_completion_tokens"
 
     def image(self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float) -> AIOutput:
         prompt = image_prompt(request)

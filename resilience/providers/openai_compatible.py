@@ -13,3 +13,4 @@ from resilience.providers.openai import OpenAIAdapter
 class OpenAICompatibleAdapter(OpenAIAdapter):
     provider_id = "openai_compatible"
     allow_http = True
+    token_param = "max_tokens"  # what Ollama, vLLM and LM Studio accept

@@ -248,8 +248,10 @@ def test_openai_image_without_b64_is_malformed(mocked):
 def test_openai_chat_sends_the_tone_as_system_and_reads_the_answer(mocked):
     mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Lasagne night!"))
     assert call("openai", "chat", CHAT, model="gpt-4o").text == "Lasagne night!"
-    assert sent_json(mocked.calls[0])["messages"] == [
+    body = sent_json(mocked.calls[0])
+    assert body["messages"] == [
         {"role": "system", "content": "Warm and playful"}, {"role": "user", "content": CHAT.prompt}]
+    assert "max_completion_tokens" in body and "max_tokens" not in body  # gpt-5 rejects max_tokens
 
 
 def test_openai_embeddings_keep_the_input_order(mocked):
@@ -317,6 +319,7 @@ def test_openai_compatible_allows_http_and_sends_no_key_when_none_is_set(mocked)
     output = call("openai_compatible", "chat", CHAT, base_url="http://ollama.internal:11434/v1", api_key="")
     assert output.text == "Local answer"
     assert "Authorization" not in mocked.calls[0].request.headers
+    assert "max_tokens" in sent_json(mocked.calls[0])
 
 
 def test_plain_http_is_refused_for_hosted_providers(mocked):
