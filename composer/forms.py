@@ -101,7 +101,7 @@ def _model_choices(kind: str, current: tuple[str, str] | None) -> list[tuple[str
         if current and current[0] == spec.id and current[1] not in models:
             models.append(current[1])
         if models:
-            choices.append((spec.label, [(f"{spec.id}:{m}", m) for m in models]))
+            choices.append((spec.label, [(f"{spec.id}:{m}", f"{spec.label} · {m}") for m in models]))
     return choices
 
 

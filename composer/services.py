@@ -14,6 +14,7 @@ Nothing returned here says which provider or chain leg answered: the venue never
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
 from resilience import cascade
-from resilience.errors import FriendlyError
+from resilience.errors import USER_MESSAGES, FriendlyError
 from resilience.types import AIOutput, AIRequest
+
+logger = logging.getLogger(__name__)
 
 PROMPT_MAX_LENGTH = 2000
 STYLE_MAX_LENGTH = 60  # Asset.style
@@ -121,6 +124,12 @@ def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRe
     except FriendlyError as error:
         error.request_id = error.request_id or request_id
         raise
+    except Exception as exc:
+        # A bug or an outage below us (the gate has already refunded): log it for us, and give the
+        # operator the same calm answer as an exhausted chain instead of a Server Error.
+        logger.exception("%s failed unexpectedly (request %s)", service, request_id)
+        raise FriendlyError("ai_unavailable", USER_MESSAGES[kind], f"{service}: unexpected error",
+                            http_status=503, request_id=request_id) from exc
     index_asset(venue=venue, user=user, asset=asset)
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
 

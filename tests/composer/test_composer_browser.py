@@ -23,6 +23,12 @@ def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded,
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE} credits")
     page.fill("#id_prompt", "Fresh tagliatelle with wild mushrooms")
     page.get_by_label("Rustic table").check()
+    # Record the page's state at the moment the request leaves: button disabled, "Generating…" shown.
+    page.evaluate("""() => { window.inflight = [];
+      document.body.addEventListener('htmx:beforeSend', () => window.inflight.push({
+        disabled: document.querySelector('#image-panel button[type=submit]').disabled,
+        progress: getComputedStyle(document.querySelector('#image-progress')).display,
+        text: document.querySelector('#image-progress').innerText})); }""")
     page.get_by_role("button", name="Generate image").click()
 
     result = page.locator("#image-panel figure.result")
@@ -33,6 +39,10 @@ def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded,
     expect(result).to_contain_text(f"Saved to your Library as #{asset.pk}")
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE - gate.cost_of('image')} credits")
     expect(page.locator("#image-panel")).not_to_contain_text("Sim ok")
+    inflight = page.evaluate("window.inflight")
+    assert len(inflight) == 1 and inflight[0]["disabled"] and inflight[0]["progress"] != "none"
+    assert inflight[0]["text"].strip() == "Generating…"
+    expect(page.get_by_role("button", name="Generate image")).to_be_enabled()
     screenshot("composer-image")
 
     page.get_by_role("link", name="Library").first.click()
@@ -118,3 +128,20 @@ def test_staff_imports_a_menu_photo(login, live_server, staff, funded, simulated
     asset = Asset.objects.get(kind=Asset.Kind.OCR)
     expect(page.locator(".menu-result")).to_contain_text(f"#{asset.pk}")
     screenshot("menu-import")
+
+
+def test_staff_picks_the_venues_primary_models(login, live_server, staff, funded, screenshot):
+    from resilience.models import VenuePrimary
+
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/settings/ai/")
+    page.select_option("#id_chat", "openai:gpt-4o")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#ai-settings .saved")).to_contain_text("Saved")
+    assert VenuePrimary.objects.get(venue=funded).model == "gpt-4o"
+    screenshot("ai-settings")
+    page.select_option("#id_chat", "")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#ai-settings .saved")).to_be_visible()
+    expect(page.locator("#id_chat")).to_have_value("")
+    assert not VenuePrimary.objects.exists()

@@ -216,3 +216,16 @@ def test_search_falls_back_to_word_matches_when_embeddings_are_down(funded, simu
     result = services.search_library(venue=funded, query="soup")
     assert result.items == [soup] and result.word_matches
     assert Alert.objects.filter(kind="embedding", service="library.search").exists()
+
+
+def test_an_unexpected_failure_is_calm_refunded_and_logged(funded, staff, simulated, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services.cascade, "run", broken)
+    with pytest.raises(FriendlyError) as caught:
+        services.write_caption(venue=funded, user=staff, prompt="Autumn")
+    assert caught.value.code == "ai_unavailable" and caught.value.http_status == 503
+    assert "boom" not in caught.value.technical_detail and caught.value.request_id
+    assert gate.balance_of(funded) == START_BALANCE
+    assert "social.writeCaption failed unexpectedly" in caplog.text
