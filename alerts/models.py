@@ -57,6 +57,9 @@ class Alert(models.Model):
                                     default=SlackStatus.NOT_CONFIGURED)
     slack_error = models.CharField(max_length=200, blank=True, default="")
     slack_sent_at = models.DateTimeField(null=True, blank=True)
+    # When a sender claimed it (pending → sending): a claim older than notify.STALE_CLAIM belongs to a
+    # process that died mid-send, and the worker puts the alert back to pending.
+    slack_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = AlertQuerySet.as_manager()
 

@@ -39,6 +39,7 @@ TRIES = 2
 RETRY_AFTER_CAP = 3.0  # seconds: we are in a background thread, but it must not linger
 BACKOFF = 0.5  # seconds before the second try after a 5xx / timeout
 MAX_ATTEMPT_LINES = 8
+STALE_CLAIM = timedelta(minutes=5)  # far longer than TRIES × timeout + RETRY_AFTER_CAP
 
 # Slack answers errors with a short token in a text/plain body:
 # https://api.slack.com/messaging/webhooks#handling_errors
@@ -208,7 +209,14 @@ def _mark(alert_id: int, status: str, *, error: str = "", sent_at: datetime | No
 def claim(alert_id: int) -> bool:
     """pending → sending; only the caller that gets True may send this alert."""
     return Alert.objects.filter(pk=alert_id, slack_status=SlackStatus.PENDING).update(
-        slack_status=SlackStatus.SENDING) == 1
+        slack_status=SlackStatus.SENDING, slack_claimed_at=timezone.now()) == 1
+
+
+def requeue_stale_claims() -> int:
+    """sending → pending for claims older than STALE_CLAIM (their sender died mid-send)."""
+    return Alert.objects.filter(slack_status=SlackStatus.SENDING,
+                                slack_claimed_at__lt=timezone.now() - STALE_CLAIM).update(
+        slack_status=SlackStatus.PENDING)
 
 
 def _claim_window(kind: str, service: str, now: datetime) -> tuple[bool, datetime | None]:
@@ -321,7 +329,12 @@ def _flush_one(window: SlackWindow) -> int:
 
 
 def deliver_pending(*, limit: int = 100) -> int:
-    """The worker's pass: deliver pending alerts oldest first, then flush finished digests."""
+    """The worker's pass: deliver pending alerts oldest first, then flush finished digests.
+
+    Also picks up what the embedded "thread" mode left behind (a process that stopped before its
+    thread ran), so `send_alerts --once` from cron is a safety net there too.
+    """
+    requeue_stale_claims()
     ids = list(Alert.objects.filter(slack_status=SlackStatus.PENDING).order_by("created_at", "pk")
                .values_list("pk", flat=True)[:limit])
     for alert_id in ids:

@@ -258,3 +258,18 @@ def test_delivery_never_raises_even_if_the_seam_does(venue, seed_attempts, slack
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
     assert alert.slack_status == SlackStatus.FAILED
     assert alert.slack_error == "unexpected ValueError"
+
+
+def test_the_worker_requeues_a_claim_whose_sender_died(venue, seed_attempts, slack, clock, settings,
+                                                         django_capture_on_commit_callbacks):
+    settings.ALERTS_DELIVERY = "worker"
+    slack.post(WEBHOOK, body="ok")
+    alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
+    assert notify.claim(alert.pk)  # a sender claims it, then its process dies
+
+    call_command("send_alerts", "--once")
+    assert len(slack.calls) == 0  # a fresh claim is left alone
+    clock.advance(minutes=6)
+    call_command("send_alerts", "--once")
+    alert.refresh_from_db()
+    assert alert.slack_status == SlackStatus.SENT and len(slack.calls) == 1
