@@ -148,7 +148,11 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
         errors["label"] = "Give this candidate a label."
     provider = providers.get(spec.provider)
     if provider is None:
-        errors["provider"] = f"Unknown provider {spec.provider!r}." if spec.provider else "Pick a provider."
+        hidden = get_provider(spec.provider)
+        if hidden is not None:  # e.g. `simulated` with SIMULATED_PROVIDER_ENABLED off
+            errors["provider"] = f"{hidden.label} is not available on this server."
+        else:
+            errors["provider"] = f"Unknown provider {spec.provider!r}." if spec.provider else "Pick a provider."
     elif not provider.supports(kind):
         errors["provider"] = f"{provider.label} does not offer {KIND_LABELS[kind]}."
     if not spec.model:
@@ -160,7 +164,8 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
     allow_http = spec.provider in HTTP_ALLOWED_PROVIDERS or bool(provider and provider.allow_http)
     if url_error := _base_url_error(spec.base_url, allow_http=allow_http):
         errors["base_url"] = url_error
-    elif provider is not None and not spec.base_url and not default_base_url(provider.id):
+    elif provider is not None and allow_http and not spec.base_url and not default_base_url(provider.id):
+        # A self-hosted server has no public default: without a URL there is nothing to call.
         errors["base_url"] = f"{provider.label} has no default base URL: enter the server's URL."
     for field, limit in MAX_LENGTHS.items():
         if field not in errors and len(getattr(spec, field)) > limit:

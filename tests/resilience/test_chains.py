@@ -171,3 +171,11 @@ def test_skip_reason_names_the_missing_key(monkeypatch):
     assert chains.skip_reason(spec) == ""
     assert chains.skip_reason(CandidateSpec("OpenAI", "openai", "gpt-image-2", enabled=False)) == "disabled"
     assert chains.skip_reason(CandidateSpec("Ollama", "openai_compatible", "llama3.1")) == ""
+
+
+def test_a_hidden_provider_is_refused_with_a_reason(settings):
+    settings.SIMULATED_PROVIDER_ENABLED = False
+    errors = validate_chain("chat", [CandidateSpec("Sim", "simulated", "ok")])
+    assert errors == {0: {"provider": "Simulated is not available on this server."}}
+    settings.SIMULATED_PROVIDER_ENABLED = True
+    assert validate_chain("chat", [CandidateSpec("Sim", "simulated", "ok")]) == {}
