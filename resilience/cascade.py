@@ -34,6 +34,7 @@ from django.db.models.options import Options
 
 from alerts.attempts import Attempt
 from bitethemenu.models import Venue
+from resilience import health
 from resilience.errors import RETRYABLE_REASONS, ChainExhausted, Reason
 from resilience.models import ChainCandidate, VenuePrimary
 from resilience.providers import base
@@ -159,17 +160,23 @@ def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> s
     return ""
 
 
-# --- Breaker hooks (filled in by resilience.health; no-ops until then) --------------------------
+# --- Breaker hooks (resilience.health: state shared through the cache, never raises) ------------
+
+
+def _health_key(candidate: Candidate) -> str:
+    return health.candidate_key(candidate.provider, candidate.model, candidate.base_url)
 
 
 def breaker_skip_reason(candidate: Candidate) -> str:
-    """Why the breaker holds this candidate back ("" to try it). Called before each candidate."""
-    return ""
+    """Why the breaker holds this candidate back ("" to try it). Called before each candidate; on a
+    half-open breaker "" means this call won the one probe."""
+    return "" if health.allow_attempt(_health_key(candidate)) else "breaker open"
 
 
 def breaker_record(candidate: Candidate, *, ok: bool, reason: str, duration_ms: int, message: str = "") -> None:
     """Tell the breaker how one try went. Called after every try (not for skips); `message` is the
     attempt's redacted short message."""
+    health.record_outcome(_health_key(candidate), ok=ok, reason=reason, duration_ms=duration_ms, message=message)
 
 
 # --- The walk -----------------------------------------------------------------------------------
@@ -247,7 +254,9 @@ def _try_candidate(walk: _Walk, candidate: Candidate, request: AIRequest, api_ke
             continue
         if result.reason in RETRYABLE_REASONS and transient_retry_left:
             wait = _retry_wait(walk, result)
-            if wait is not None:
+            # No retry once the breaker is open (this failure tripped it, or a failed probe re-opened
+            # it): a retry would be a second probe of a provider already judged down.
+            if wait is not None and not health.is_open(_health_key(candidate)):
                 transient_retry_left = False
                 base.CLOCK.sleep(wait)
                 continue

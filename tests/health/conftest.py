@@ -37,3 +37,38 @@ def breaker_settings(settings):
 @pytest.fixture
 def key() -> str:
     return health.candidate_key("openai_compatible", "llama3.1", "http://127.0.0.1:9/v1")
+
+
+@pytest.fixture
+def cascade_clock(monkeypatch):
+    """The cascade's monotonic clock, standing still until something sleeps (retry waits are instant)."""
+    from resilience.providers import base
+
+    class StillClock(base.Clock):
+        def __init__(self) -> None:
+            self.t = 1000.0
+            self.sleeps: list[float] = []
+
+        def now(self) -> float:
+            return self.t
+
+        def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)
+            self.t += max(0.0, seconds)
+
+    fake = StillClock()
+    monkeypatch.setattr(base, "CLOCK", fake)
+    return fake
+
+
+@pytest.fixture
+def chain(db):
+    """chain(kind, [(label, provider, model), ...]) replaces that kind's chain with these rows."""
+    from resilience.models import ChainCandidate
+
+    def _chain(kind: str, legs: list[tuple[str, str, str]]) -> None:
+        ChainCandidate.objects.filter(kind=kind).delete()
+        for priority, (label, provider, model) in enumerate(legs, start=1):
+            ChainCandidate.objects.create(kind=kind, priority=priority, label=label, provider=provider, model=model)
+
+    return _chain

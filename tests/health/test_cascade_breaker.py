@@ -1,0 +1,104 @@
+"""The breaker inside the real cascade, through the simulated provider (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.models import Alert
+from resilience import cascade, health
+from resilience.errors import ChainExhausted, Reason
+from resilience.types import AIRequest
+
+pytestmark = pytest.mark.usefixtures("breaker_settings", "cascade_clock")
+
+
+def sim_key(model: str) -> str:
+    return health.candidate_key("simulated", model, "")
+
+
+def ask() -> object:
+    return cascade.run("chat", AIRequest(prompt="calamari"), venue=None, service="social.writeCaption")
+
+
+def legs(result) -> list[tuple[str, str, str, str]]:
+    return [(a.label, a.outcome, a.reason, a.message) for a in result.attempts]
+
+
+def test_an_open_breaker_skips_the_candidate_instantly_and_the_backup_answers(chain, clock):
+    chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
+    for _ in range(3):
+        health.record_outcome(sim_key("server-error"), ok=False, reason=Reason.SERVER, duration_ms=9)
+    result = ask()
+    assert result.answered_by == "Backup"
+    assert legs(result) == [("Primary", "skipped", "skipped", "breaker open"), ("Backup", "ok", "", "")]
+    assert result.attempts[0].duration_ms == 0
+
+
+def test_the_cascade_trips_the_breaker_and_stops_retrying_once_it_is_open(chain, clock, cascade_clock):
+    chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
+    first = ask()  # fails, retries once (2 failures), backup answers
+    assert [a.outcome for a in first.attempts] == ["failed", "failed", "ok"]
+    second = ask()  # the 3rd failure opens the breaker: no retry into a provider judged down
+    assert [a.outcome for a in second.attempts] == ["failed", "ok"]
+    third = ask()
+    assert legs(third)[0] == ("Primary", "skipped", "skipped", "breaker open")
+    assert len(cascade_clock.sleeps) == 1  # only the first call's retry waited
+
+
+def test_after_the_cool_down_one_probe_goes_to_the_primary_and_success_closes_it(chain, clock):
+    chain("chat", [("Primary", "simulated", "ok"), ("Backup", "simulated", "ok-too")])
+    for _ in range(3):
+        health.record_outcome(sim_key("ok"), ok=False, reason=Reason.TIMEOUT, duration_ms=30_000)
+    assert ask().answered_by == "Backup"
+    clock.advance(60)
+    assert ask().answered_by == "Primary"
+    assert health.candidate_health(sim_key("ok")).state == "closed"
+
+
+def test_a_failed_probe_is_one_call_and_reopens_the_breaker(chain, clock):
+    chain("chat", [("Primary", "simulated", "timeout"), ("Backup", "simulated", "ok")])
+    for _ in range(3):
+        health.record_outcome(sim_key("timeout"), ok=False, reason=Reason.TIMEOUT, duration_ms=30_000)
+    clock.advance(61)
+    probe = ask()
+    assert [(a.label, a.outcome) for a in probe.attempts] == [("Primary", "failed"), ("Backup", "ok")]
+    assert health.candidate_health(sim_key("timeout")).state == "open"
+    assert legs(ask())[0][1] == "skipped"
+
+
+def test_safety_refusals_never_open_the_breaker(chain, clock):
+    chain("chat", [("Primary", "simulated", "sensitive"), ("Backup", "simulated", "ok")])
+    for _ in range(6):
+        result = ask()
+        assert result.attempts[0].outcome == "failed" and result.attempts[0].reason == "safety"
+    assert health.candidate_health(sim_key("sensitive")).state == "closed"
+
+
+def test_an_exhausted_chain_shows_the_breaker_skip_in_the_alert(chain, clock):
+    chain("chat", [("Only", "simulated", "server-error")])
+    for _ in range(3):
+        health.record_outcome(sim_key("server-error"), ok=False, reason=Reason.SERVER, duration_ms=9)
+    with pytest.raises(ChainExhausted) as caught:
+        ask()
+    assert "Only → skipped" in caught.value.technical_detail
+    alert = Alert.objects.get()
+    assert [(a.outcome, a.reason, a.message) for a in alert.attempts.all()] == [("skipped", "skipped", "breaker open")]
+
+
+def test_the_chain_works_with_the_cache_down(chain, clock, settings, monkeypatch):
+    settings.CACHES = {**settings.CACHES, "broken": {"BACKEND": "tests.health.broken_cache.BrokenCache"}}
+    monkeypatch.setattr(health, "CACHE_ALIAS", "broken")
+    chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
+    for _ in range(4):
+        result = ask()
+        assert result.answered_by == "Backup"
+        assert [a.outcome for a in result.attempts] == ["failed", "failed", "ok"]  # never skipped
+
+
+def test_the_cascade_records_stats_for_the_admin(chain, clock):
+    chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
+    ask()
+    primary, backup = health.candidate_health(sim_key("server-error")), health.candidate_health(sim_key("ok"))
+    assert (primary.samples, primary.success_rate, primary.consecutive_failures) == (2, 0.0, 2)
+    assert primary.last_error.startswith("server")
+    assert (backup.samples, backup.success_rate, backup.state) == (1, 1.0, "closed")
