@@ -21,20 +21,24 @@ SLUG_RE = re.compile(SLUG_PATTERN)
 MAX_ID = 2**63 - 1
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here (422) instead of failing in the database.
+def _storable(value: str) -> str:
+    # PostgreSQL text holds neither NUL nor lone surrogates (JSON "\ud800" decodes to one):
+    # refuse them here (422) instead of failing in the database (500).
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
     return value
 
 
-def text(max_length: int, *, min_length: int = 0) -> object:
-    """A string field: surrounding whitespace stripped, length-bounded, no NUL characters."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_nul),
-    ]
+def text(max_length: int, *, required: bool = False) -> object:
+    """A string field: surrounding whitespace stripped, at most `max_length` characters, storable
+    in any database. `required`: at least one non-space character (the schema says so too)."""
+    constraints = StringConstraints(strip_whitespace=True, max_length=max_length,
+                                    min_length=1 if required else None, pattern=r"\S" if required else None)
+    return Annotated[str, constraints, AfterValidator(_storable)]
 
 
 class ErrorOut(Schema):

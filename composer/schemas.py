@@ -14,12 +14,24 @@ from ninja import Schema
 from pydantic import Field
 
 from bitethemenu.schemas import text
+from composer.services import (
+    EMBED_INPUT_MAX_LENGTH,
+    EMBED_MAX_INPUTS,
+    PROMPT_MAX_LENGTH,
+    STYLE_MAX_LENGTH,
+    TONE_MAX_LENGTH,
+)
 
 AssetKind = Literal["image", "text", "ocr"]
 
-Prompt = text(20_000)
-Style = text(1_000)
-ImageData = text(32 * 1024 * 1024)
+# The services' own limits, so the schema tells clients exactly what is accepted.
+Prompt = text(PROMPT_MAX_LENGTH, required=True)
+Style = text(STYLE_MAX_LENGTH)
+Tone = text(TONE_MAX_LENGTH)
+EmbedInput = text(EMBED_INPUT_MAX_LENGTH, required=True)
+Query_ = text(PROMPT_MAX_LENGTH)
+# Not length-capped: an oversize image must be a 413 (checked by composer.uploads), not a 422.
+ImageData = text(2**31)
 
 
 class AssetOut(Schema):
@@ -55,7 +67,7 @@ class EditIn(Schema):
 
 class TextIn(Schema):
     prompt: Prompt  # type: ignore[valid-type]
-    tone: Style | None = ""  # type: ignore[valid-type]
+    tone: Tone | None = ""  # type: ignore[valid-type]
 
 
 class OcrIn(Schema):
@@ -65,7 +77,7 @@ class OcrIn(Schema):
 
 
 class EmbeddingsIn(Schema):
-    input: list[Prompt] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+    input: list[EmbedInput] = Field(min_length=1, max_length=EMBED_MAX_INPUTS)  # type: ignore[valid-type]
 
 
 class EmbeddingsOut(Schema):
@@ -79,7 +91,7 @@ class EmbeddingsOut(Schema):
 
 class LibraryFilters(Schema):
     kind: AssetKind | None = None
-    q: str = Field("", max_length=2000)
+    q: Query_ = ""  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
 
 

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 from bitethemenu.schemas import SLUG_PATTERN, text
 from credits.gate import MAX_GRANT, NOTE_MAX_LENGTH
 
-VenueName = text(200, min_length=1)
+VenueName = text(200, required=True)
 Note = text(NOTE_MAX_LENGTH)
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 

@@ -224,3 +224,8 @@ def test_the_file_of_a_text_asset_is_not_found(owner_api):
 def test_another_venues_key_cannot_generate_here(outsider_api, venue):
     assert_error(outsider_api.post(IMAGES, {"prompt": "x"}), 404, "not_found")
     assert balance_of(venue) == 100
+
+
+@pytest.mark.parametrize("raw", ['{"prompt": "tacos \\ud800"}', '{"prompt": "x", "style": "\\udfff"}'])
+def test_lone_surrogates_are_invalid_input_not_a_database_error(owner_api, raw):
+    assert_error(owner_api.post(IMAGES, raw=raw), 422, "invalid_input")
