@@ -62,19 +62,19 @@ def asset_for_venue(venue: Venue, asset_id: int, *, image: bool = False) -> Asse
     return asset
 
 
-def asset_out(request: HttpRequest, asset: Asset) -> dict[str, Any]:
-    """An Asset as API.md shows it: no provider, model or chain leg."""
+def asset_out(request: HttpRequest, venue: Venue, asset: Asset) -> dict[str, Any]:
+    """One of `venue`'s assets as API.md shows it: no provider, model or chain leg."""
     image_url = None
     if asset.kind == Asset.Kind.IMAGE and asset.image:
-        path = reverse("api-v1:asset_file", kwargs={"slug": asset.venue.slug, "asset_id": asset.pk})
+        path = reverse("api-v1:asset_file", kwargs={"slug": venue.slug, "asset_id": asset.pk})
         image_url = request.build_absolute_uri(path)
     return {"id": asset.pk, "kind": asset.kind, "prompt": asset.prompt, "style": asset.style,
             "text": asset.text, "image_url": image_url, "parent_id": asset.parent_id,
             "created_at": asset.created_at}
 
 
-def generation_out(request: HttpRequest, generation: Generation) -> Status:
-    return Status(201, {"asset": asset_out(request, generation.asset),
+def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -> Status:
+    return Status(201, {"asset": asset_out(request, venue, generation.asset),
                         "credits_charged": generation.credits_charged, "balance": generation.balance})
 
 
@@ -84,7 +84,7 @@ def post_image(request: HttpRequest, slug: str, payload: ImageIn) -> Status:
     venue = venue_for_key(request, slug)
     generation = generate_image(venue=venue, user=request.user, prompt=payload.prompt, style=payload.style or "",
                                 reference=payload.reference_image or None)
-    return generation_out(request, generation)
+    return generation_out(request, venue, generation)
 
 
 @router.post("/{slug}/images/{asset_id}/edit", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
@@ -92,7 +92,7 @@ def post_edit(request: HttpRequest, slug: str, asset_id: int, payload: EditIn) -
     """A new version of an image asset (`parent_id` set); the asset is the reference image."""
     venue = venue_for_key(request, slug)
     asset = asset_for_venue(venue, asset_id, image=True)
-    return generation_out(request, edit_image(venue=venue, user=request.user, asset=asset,
+    return generation_out(request, venue, edit_image(venue=venue, user=request.user, asset=asset,
                                               instruction=payload.instruction))
 
 
@@ -101,14 +101,14 @@ def post_text(request: HttpRequest, slug: str, payload: TextIn) -> Status:
     """Write a caption (service `social.writeCaption`; a failure is an alert of kind `chat`)."""
     venue = venue_for_key(request, slug)
     generation = write_caption(venue=venue, user=request.user, prompt=payload.prompt, tone=payload.tone or "")
-    return generation_out(request, generation)
+    return generation_out(request, venue, generation)
 
 
 @router.post("/{slug}/ocr", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
 def post_ocr(request: HttpRequest, slug: str, payload: OcrIn) -> Status:
     """Read a menu photo or PDF (service `menu.importFromPhoto`) into an `ocr` asset."""
     venue = venue_for_key(request, slug)
-    return generation_out(request, import_menu(venue=venue, user=request.user, document=payload.image))
+    return generation_out(request, venue, import_menu(venue=venue, user=request.user, document=payload.image))
 
 
 @router.post("/{slug}/embeddings", response={200: EmbeddingsOut, **error_responses(*PAID_ERRORS)})
@@ -125,7 +125,7 @@ def get_library(request: HttpRequest, slug: str, filters: Query[LibraryFilters])
     """The Library newest first, or with `q` by meaning (falling back to word matches)."""
     venue = venue_for_key(request, slug)
     page = search_library(venue=venue, query=filters.q, kind=filters.kind, page=filters.page)
-    return {"items": [asset_out(request, a) for a in page.items], "next_page": page.next_page,
+    return {"items": [asset_out(request, venue, a) for a in page.items], "next_page": page.next_page,
             "word_matches": page.word_matches}
 
 
@@ -133,7 +133,7 @@ def get_library(request: HttpRequest, slug: str, filters: Query[LibraryFilters])
 def get_asset(request: HttpRequest, slug: str, asset_id: int) -> dict:
     """One Library item."""
     venue = venue_for_key(request, slug)
-    return asset_out(request, asset_for_venue(venue, asset_id))
+    return asset_out(request, venue, asset_for_venue(venue, asset_id))
 
 
 @router.get("/{slug}/assets/{asset_id}/file", url_name="asset_file", response=error_responses(),

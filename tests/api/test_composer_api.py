@@ -229,3 +229,10 @@ def test_another_venues_key_cannot_generate_here(outsider_api, venue):
 @pytest.mark.parametrize("raw", ['{"prompt": "tacos \\ud800"}', '{"prompt": "x", "style": "\\udfff"}'])
 def test_lone_surrogates_are_invalid_input_not_a_database_error(owner_api, raw):
     assert_error(owner_api.post(IMAGES, raw=raw), 422, "invalid_input")
+
+
+def test_the_library_page_costs_a_fixed_number_of_queries(owner_api, django_assert_max_num_queries):
+    for prompt in ("One", "Two", "Three"):
+        owner_api.post(IMAGES, {"prompt": prompt})
+    with django_assert_max_num_queries(6):
+        assert len(owner_api.get("/venues/chez-a/library").json()["items"]) == 3
