@@ -167,3 +167,15 @@ def test_the_provider_call_runs_outside_any_transaction(venue):
 
     assert in_transaction is False
     assert Hold.objects.get().status == "captured"
+
+
+def test_concurrent_first_grants_create_one_wallet_and_lose_nothing(venue):
+    from credits.models import Wallet
+
+    results = run_together([
+        (lambda: gate.grant(venue=venue, amount=5, note="top-up")) for _ in range(THREADS)
+    ])
+
+    assert all(isinstance(r, LedgerEntry) for r in results), results
+    assert Wallet.objects.count() == 1
+    assert gate.balance_of(venue) == 5 * THREADS
