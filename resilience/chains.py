@@ -98,14 +98,13 @@ def skip_reason(spec: CandidateSpec) -> str:
     """"" when the candidate would be tried; else why it is skipped: "disabled" or "KEY not set".
 
     Works on unsaved specs, so a card still being edited shows the badge it will have once saved.
-    A provider that needs no key (registry `needs_key=False`) is ready without one.
+    The rule is the runtime's (resilience.cascade.config_skip_reason, ChainCandidate.is_ready):
+    when the candidate names an env key (its override, else the provider's default), that key
+    must be set — the badge must never say Ready for a candidate the cascade will skip.
     """
     if not spec.enabled:
         return "disabled"
-    provider = get_provider(spec.provider)
-    if provider is not None and not provider.needs_key and not spec.env_key:
-        return ""  # e.g. a local OpenAI-compatible server: works without a key
-    key = spec.env_key or (provider.env_key if provider else "")
+    key = effective_env_key(spec)
     if not key or os.environ.get(key):
         return ""
     return f"{key} not set"

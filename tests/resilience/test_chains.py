@@ -170,7 +170,16 @@ def test_skip_reason_names_the_missing_key(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     assert chains.skip_reason(spec) == ""
     assert chains.skip_reason(CandidateSpec("OpenAI", "openai", "gpt-image-2", enabled=False)) == "disabled"
-    assert chains.skip_reason(CandidateSpec("Ollama", "openai_compatible", "llama3.1")) == ""
+    assert chains.skip_reason(CandidateSpec("Sim", "simulated", "ok")) == ""  # names no key at all
+    ollama = CandidateSpec("Ollama", "openai_compatible", "llama3.1", env_key="OLLAMA_KEY")
+    assert chains.skip_reason(ollama) == "OLLAMA_KEY not set"
+
+
+def test_skip_reason_agrees_with_the_saved_rows_is_ready(monkeypatch):
+    monkeypatch.setenv("KIE_API_KEY", "k")
+    for kind in DEFAULT_CHAINS:
+        for row in chains.load_chain(kind):
+            assert (chains.skip_reason(CandidateSpec.from_candidate(row)) == "") == row.is_ready
 
 
 def test_a_hidden_provider_is_refused_with_a_reason(settings):
