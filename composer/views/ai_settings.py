@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
 from composer.forms import AISettingsForm
-from composer.views.common import current_venue, page_context, render_page, venue_required
+from composer.views.common import current_venue, login_and_venue_required, page_context, render_page
 from resilience import primaries
 from resilience.errors import FriendlyError
 from resilience.types import KIND_LABELS
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-@venue_required
+@login_and_venue_required
 def ai_settings(request: VenueRequest) -> HttpResponse:
     venue = current_venue(request)
     current = {kind: (row.provider, row.model) if row else None

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
@@ -22,11 +26,21 @@ INPUT_ERROR_CODES = frozenset({"invalid_input", "payload_too_large"})
 View = Callable[..., HttpResponse]
 
 
-def venue_required(view: View) -> View:
-    """Venue pages need a current venue; a user with none goes home, which says what to do."""
+def login_and_venue_required(view: View) -> View:
+    """login_required, htmx-aware, plus a current venue: what every venue page needs.
+
+    Signed out: the login page, coming back here after (like login_required). For an htmx request
+    the whole window goes there (HX-Redirect) instead of the login form being swapped into a panel.
+    No venue: home, which says what to do.
+    """
 
     @wraps(view)
     def wrapper(request: VenueRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.htmx:
+                page = request.htmx.current_url_abs_path or request.get_full_path()
+                return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={quote(page)}")
+            return redirect_to_login(request.get_full_path())
         if not request.venue:
             return redirect("home")
         return view(request, *args, **kwargs)
@@ -36,7 +50,7 @@ def venue_required(view: View) -> View:
 
 def current_venue(request: VenueRequest) -> Venue:
     venue = request.venue
-    assert venue, "venue_required guarantees a venue"
+    assert venue, "login_and_venue_required guarantees a venue"
     return venue
 
 

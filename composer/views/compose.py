@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.forms import STYLE_PRESETS, CaptionForm, ImageForm
-from composer.views.common import current_venue, page_context, render_page, show_error, venue_required
+from composer.views.common import (
+    current_venue,
+    login_and_venue_required,
+    page_context,
+    render_page,
+    show_error,
+)
 from credits.gate import balance_of, cost_of
 from resilience.errors import FriendlyError
 
@@ -25,15 +30,13 @@ def _context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
 
 
 @require_GET
-@login_required
-@venue_required
+@login_and_venue_required
 def composer(request: VenueRequest) -> HttpResponse:
     return render_page(request, TEMPLATE, "image_panel", _context(request))
 
 
 @require_POST
-@login_required
-@venue_required
+@login_and_venue_required
 def generate_image(request: VenueRequest) -> HttpResponse:
     form = ImageForm(request.POST, request.FILES)
     context = _context(request, image_form=form)
@@ -51,8 +54,7 @@ def generate_image(request: VenueRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
-@venue_required
+@login_and_venue_required
 def write_caption(request: VenueRequest) -> HttpResponse:
     form = CaptionForm(request.POST)
     context = _context(request, caption_form=form)

@@ -10,7 +10,13 @@ from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.access import get_image_for_member
 from composer.forms import EditForm, LibraryFilterForm
-from composer.views.common import current_venue, page_context, render_page, show_error, venue_required
+from composer.views.common import (
+    current_venue,
+    login_and_venue_required,
+    page_context,
+    render_page,
+    show_error,
+)
 from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
@@ -18,8 +24,7 @@ _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
 @require_GET
-@login_required
-@venue_required
+@login_and_venue_required
 def library(request: VenueRequest) -> HttpResponse:
     form = LibraryFilterForm(request.GET)
     form.is_valid()  # a bad field (an unknown kind, a page of "x") just falls back to its default
@@ -32,8 +37,7 @@ def library(request: VenueRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-@venue_required
+@login_and_venue_required
 def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     """GET: the editor. POST (Save): a new version of the image, linked to its parent."""
     asset = get_image_for_member(request.user, asset_id)

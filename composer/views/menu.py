@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.forms import MenuImportForm
-from composer.views.common import current_venue, page_context, render_page, show_error, venue_required
+from composer.views.common import (
+    current_venue,
+    login_and_venue_required,
+    page_context,
+    render_page,
+    show_error,
+)
 from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-@venue_required
+@login_and_venue_required
 def menu_import(request: VenueRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MenuImportForm(request.POST if posted else None, request.FILES if posted else None)

@@ -35,7 +35,8 @@ def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded,
     expect(result.locator("img")).to_be_visible()
     asset = Asset.objects.get()
     assert (asset.prompt, asset.style) == ("Fresh tagliatelle with wild mushrooms", "Rustic table")
-    assert page.evaluate("img => img.naturalWidth", result.locator("img").element_handle()) > 0
+    # The image really loads (through the access-checked file view), not just its alt text.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=result.locator("img").element_handle())
     expect(result).to_contain_text(f"Saved to your Library as #{asset.pk}")
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE - gate.cost_of('image')} credits")
     expect(page.locator("#image-panel")).not_to_contain_text("Sim ok")

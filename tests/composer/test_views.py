@@ -296,3 +296,16 @@ def test_ai_settings_refuse_a_model_not_offered_for_the_kind(as_staff, funded):
                                                "embedding": ""})
     assert "Pick a model from the list" in response.content.decode()
     assert not VenuePrimary.objects.exists()
+
+
+def test_a_reference_photo_upload_is_used(as_staff, funded, simulated):
+    upload = SimpleUploadedFile("dish.webp", image_bytes("WEBP", size=(32, 32)), content_type="image/webp")
+    response = as_staff.post("/composer/image/", {"prompt": "Our burger", "reference": upload}, **HTMX)
+    assert response.status_code == 200 and Asset.objects.get().kind == Asset.Kind.IMAGE
+    assert _charges(funded).count() == 1
+
+
+def test_a_user_without_a_venue_is_sent_home(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="nobody", password="pw"))
+    response = client.get("/composer/")
+    assert response.status_code == 302 and response["Location"] == "/"
