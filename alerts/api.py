@@ -8,26 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
-from pydantic import Field
+from django.http import Http404, HttpRequest
+from ninja import Query, Router
 
 from alerts.models import Alert
 from alerts.record import acknowledge, acknowledge_all
-from alerts.schemas import AcknowledgedOut, AlertKind, AlertListOut, AlertOut
+from alerts.schemas import PAGE_SIZE, AcknowledgedOut, AlertFilters, AlertListOut, AlertOut
 from bitethemenu.schemas import MAX_ID, error_responses
-from resilience.errors import FriendlyError
 
 admin_router = Router(tags=["admin: alerts"])
-
-PAGE_SIZE = 50
-
-
-class AlertFilters(Schema):
-    acknowledged: bool | None = None
-    kind: AlertKind | None = None
-    page: int = Field(1, ge=1, le=100_000)
-
 
 def alert_out(alert: Alert) -> dict[str, Any]:
     """An Alert as API.md shows it (attempts must be prefetched, venue selected)."""
@@ -60,7 +49,7 @@ def _alert(alert_id: int) -> Alert:
     alerts = Alert.objects.select_related("venue").prefetch_related("attempts")
     alert = alerts.filter(pk=alert_id).first() if 1 <= alert_id <= MAX_ID else None
     if alert is None:
-        raise FriendlyError("not_found", "We couldn't find that alert.", f"no alert {alert_id}", http_status=404)
+        raise Http404(f"no alert {alert_id}")  # the API answers not_found in the error shape
     return alert
 
 

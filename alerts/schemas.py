@@ -6,8 +6,18 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
+from pydantic import Field
 
 AlertKind = Literal["image", "chat", "ocr", "embedding"]
+PAGE_SIZE = 50  # alerts per page of GET /admin/alerts
+
+
+class AlertFilters(Schema):
+    """GET /admin/alerts query: `acknowledged` true/false, a service `kind`, a 1-based `page`."""
+
+    acknowledged: bool | None = None
+    kind: AlertKind | None = None
+    page: int = Field(1, ge=1, le=100_000)
 
 
 class AttemptOut(Schema):
