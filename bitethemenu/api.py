@@ -94,7 +94,10 @@ class BiteTheMenuAPI(NinjaAPI):
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request_id_of(request)
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Exception as exc:  # outside an operation (ninja's own dispatch): same calm shape
+                response = _unexpected(request, exc)
             if response.status_code == 405 and REQUEST_ID_HEADER not in response:
                 allow = response.get("Allow", "")
                 response = self.error_response(request, generic_error(405, f"{request.method} not allowed"))

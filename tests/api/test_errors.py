@@ -73,3 +73,13 @@ def test_empty_and_malformed_bodies_never_500(owner_api, admin_api, path, venue)
     for raw in ("", "{", "[]", "{\"a\": 1}"):
         response = client.post(path, raw=raw)
         assert response.status_code in (404, 422), (path, raw, response.content)
+
+
+def test_a_crash_outside_an_operation_is_a_500_in_the_error_shape(owner_api, venue, monkeypatch):
+    from ninja.operation import PathView
+
+    def explode(self, request):
+        raise RuntimeError("dispatch broke")
+
+    monkeypatch.setattr(PathView, "_find_operation", explode)
+    assert_error(owner_api.get("/venues/chez-a/credits"), 500, "internal_error")
