@@ -96,9 +96,13 @@ def test_reorder_toggle_add_delete_then_reload_finds_what_was_saved(admin_page, 
     down.focus()
     page.keyboard.press("Enter")
     expect(_card(page, 3).get_by_label("Display label")).to_have_value("KIE Nano Banana 2")
-    # Toggle the Edit candidate (now #2) off: the card says why it is skipped.
-    _card(page, 2).get_by_role("button", name="Enabled").click()
+    # Toggle the Edit candidate (now #2) off with the keyboard: the card says why it is skipped,
+    # and focus stays on the toggle after the card is re-rendered.
+    _card(page, 2).get_by_role("button", name="Enabled").focus()
+    page.keyboard.press("Space")
     expect(_card(page, 2).locator(".fb-badge")).to_have_text("Skipped — disabled")
+    expect(_card(page, 2).get_by_role("button", name="Disabled")).to_be_focused()
+    expect(_card(page, 2).get_by_role("heading")).to_have_text("Candidate 2: KIE Nano Banana Edit")
     expect(_card(page, 2).get_by_role("button", name="Disabled")).to_have_attribute("aria-pressed", "false")
     # Delete the last-ditch OpenAI card.
     _card(page, 4).get_by_role("button", name="Delete OpenAI gpt-image-2").click()

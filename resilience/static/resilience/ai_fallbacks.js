@@ -43,6 +43,7 @@
       up.setAttribute("aria-label", "Move " + label + " up");
       down.setAttribute("aria-label", "Move " + label + " down");
       card.querySelector("[data-action=delete]").setAttribute("aria-label", "Delete " + label);
+      card.querySelector(".fb-title").textContent = "Candidate " + (i + 1) + ": " + label;
     });
     document.getElementById("fb-empty").hidden = all.length > 0;
   }
