@@ -230,22 +230,30 @@ def measure_failover(name: str, primary_url: str, backup: ServerProcess, rows: l
 
 
 def measure_throughput(label: str, rows: list[Row]) -> None:
+    """CONCURRENCY threads, CALLS_PER_WORKER sequential calls each; also counts provider calls that
+    failed (with the breaker open, the hanging primary must never be called)."""
     from django.db import connection
 
-    def worker() -> int:
+    def worker() -> list[tuple[float, int]]:
+        out = []
         try:
             for _ in range(CALLS_PER_WORKER):
-                run_chat()
-            return CALLS_PER_WORKER
+                started = time.perf_counter()
+                result = run_chat()
+                failed = sum(1 for a in result.attempts if a.outcome == "failed")  # type: ignore[attr-defined]
+                out.append((time.perf_counter() - started, failed))
+            return out
         finally:
             connection.close()  # each thread has its own connection
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        done = sum(pool.map(lambda _: worker(), range(CONCURRENCY)))
+        calls = [call for batch in pool.map(lambda _: worker(), range(CONCURRENCY)) for call in batch]
     elapsed = time.perf_counter() - started
-    rows.append(Row(f"{CONCURRENCY} concurrent callers: {label}", f"{done / elapsed:.0f} req/s",
-                    f"{done} calls in {elapsed:.2f} s"))
+    p50 = statistics.median(d for d, _ in calls)
+    failed = sum(f for _, f in calls)
+    rows.append(Row(f"{CONCURRENCY} concurrent callers: {label}", f"{len(calls) / elapsed:.0f} req/s",
+                    f"{len(calls)} calls in {elapsed:.2f} s, p50 {ms(p50)} ms, {failed} failed provider call(s)"))
 
 
 # --- Main ----------------------------------------------------------------------------------------

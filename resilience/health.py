@@ -19,9 +19,12 @@ State lives in the cache (Redis via REDIS_URL in production, so several app serv
 memory in the embedded default). The cache is an optimisation, never a dependency: if it raises,
 the breaker reads as closed, stats are dropped and a warning is logged (at most once a minute).
 
-Health stats (success rate, median latency, last error) cover the last hour, from a ring of the most
-recent `SAMPLE_LIMIT` attempts: each attempt claims its own slot with an atomic `incr`, so concurrent
-writers never overwrite each other's samples (no read-modify-write).
+Health stats (success rate, median latency, last error) cover the last hour, from the most recent
+`SAMPLE_LIMIT` attempts kept in one cache key per candidate. Every candidate uses a handful of keys
+(local memory culls a third of its entries when full, and a culled breaker would quietly close). The
+sample list is read-modify-write: exact within a process (a lock), approximate across processes (two
+writers at the same instant can drop one sample). The breaker's own state uses atomic operations only
+(`add`, `incr`), because there a lost update would mean a second probe.
 
 Times come from the module-level `now` (seconds since the epoch), which tests replace with a fake
 clock; cache TTLs are only for garbage collection and never decide a state.
@@ -32,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +55,7 @@ now: Callable[[], float] = time.time
 State = Literal["closed", "open", "half_open"]
 
 WINDOW_SECONDS = 3600  # health stats cover the last hour
-SAMPLE_LIMIT = 200  # ring size: the most recent attempts kept per candidate
+SAMPLE_LIMIT = 100  # the most recent attempts kept per candidate
 CACHE_ALIAS = "default"
 KEY_PREFIX = "btm:health:v1:"
 _STATE_TTL = 7 * 24 * 3600  # breaker keys outlive any cool-down; the TTL only collects garbage
@@ -64,6 +68,7 @@ NEUTRAL_REASONS = frozenset({Reason.SAFETY, Reason.BAD_REQUEST})
 IGNORED_REASONS = frozenset({Reason.SKIPPED})
 COUNTABLE_REASONS = frozenset(Reason) - NEUTRAL_REASONS - IGNORED_REASONS
 
+_samples_lock = threading.Lock()  # serialises this process's read-modify-write of sample lists
 _WARN_EVERY_SECONDS = 60.0
 _last_warning_at = -_WARN_EVERY_SECONDS
 
@@ -230,9 +235,12 @@ def _error_text(reason: str, message: str) -> str:
 
 
 def _record_sample(base: str, *, ok: bool, reason: str, duration_ms: int) -> None:
-    seq = _incr(base + ":seq")
-    sample = (now(), ok, max(0, int(duration_ms)), reason)
-    _call("set", f"{base}:s:{seq % SAMPLE_LIMIT}", sample, timeout=WINDOW_SECONDS + 60)
+    moment = now()
+    sample = (moment, ok, max(0, int(duration_ms)), reason)
+    with _samples_lock:
+        samples = _call("get", base + ":samples") or []
+        kept = [s for s in samples if s[0] >= moment - WINDOW_SECONDS][-(SAMPLE_LIMIT - 1):]
+        _call("set", base + ":samples", [*kept, sample], timeout=WINDOW_SECONDS + 60)
 
 
 def _incr(counter: str) -> int:
@@ -281,16 +289,14 @@ def candidate_health(key: str) -> CandidateHealth:
     gives the empty, closed CandidateHealth()."""
     base = _base(key)
     try:
-        values = _call("get_many", [base + ":open", base + ":fails", base + ":last_error"])
-        slots = [f"{base}:s:{i}" for i in range(SAMPLE_LIMIT)]
-        samples = list(_call("get_many", slots).values())
+        values = _call("get_many", [base + ":open", base + ":fails", base + ":last_error", base + ":samples"])
     except _CacheDown:
         return CandidateHealth()
     moment = now()
     open_until = values.get(base + ":open")
     state = _state_of(open_until)
     last_at, last_error = values.get(base + ":last_error") or (None, "")
-    recent = [s for s in samples if s[0] >= moment - WINDOW_SECONDS]
+    recent = [s for s in values.get(base + ":samples") or [] if s[0] >= moment - WINDOW_SECONDS]
     # Latency of answers only: a hanging provider's timeouts would say "slow" when it is "down",
     # and the breaker state already says that.
     answered = [s[2] for s in recent if s[1]]
@@ -310,7 +316,6 @@ def reset(key: str) -> None:
     """Forget everything about a candidate (breaker and stats), e.g. after an admin fixes it."""
     base = _base(key)
     try:
-        _call("delete_many", [base + ":open", base + ":fails", base + ":last_error", base + ":seq"]
-              + [f"{base}:s:{i}" for i in range(SAMPLE_LIMIT)])
+        _call("delete_many", [base + ":open", base + ":fails", base + ":last_error", base + ":samples"])
     except _CacheDown:
         return

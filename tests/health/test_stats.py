@@ -40,12 +40,12 @@ def test_samples_older_than_an_hour_drop_out(clock, key):
     assert health.candidate_health(key).success_rate is None
 
 
-def test_the_sample_ring_is_bounded(clock, key):
+def test_the_sample_list_is_bounded(clock, key):
     for i in range(health.SAMPLE_LIMIT + 50):
         health.record_outcome(key, ok=i >= 50, reason="" if i >= 50 else Reason.SERVER, duration_ms=i)
     got = health.candidate_health(key)
     assert got.samples == health.SAMPLE_LIMIT
-    assert got.success_rate == 1.0  # the 50 oldest (failures) were overwritten
+    assert got.success_rate == 1.0  # the 50 oldest (failures) were dropped
 
 
 def test_skipped_attempts_are_not_samples(clock, key):
@@ -59,3 +59,12 @@ def test_reset_forgets_a_candidate(clock, key):
     health.reset(key)
     assert health.candidate_health(key) == health.CandidateHealth()
     assert health.allow_attempt(key) is True
+
+
+def test_many_candidates_do_not_evict_an_open_breaker_from_local_memory(clock, key):
+    for _ in range(3):
+        health.record_outcome(key, ok=False, reason=Reason.SERVER, duration_ms=5)
+    for i in range(300):  # a big platform's worth of candidates, each with stats
+        other = health.candidate_key("openai_compatible", f"model-{i}", "http://127.0.0.1:9/v1")
+        health.record_outcome(other, ok=True, duration_ms=5)
+    assert health.candidate_health(key).state == "open"
