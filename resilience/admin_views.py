@@ -27,7 +27,7 @@ from resilience import chains
 from resilience.chains import CandidateSpec, ChainValidationError
 from resilience.defaults import DEFAULT_CHAINS
 from resilience.models import ChainCandidate, ChainRevision
-from resilience.registry import ProviderSpec, available_providers, default_base_url, get_provider
+from resilience.registry import ProviderSpec, available_providers, default_base_url, get_adapter, get_provider
 from resilience.types import KIND_LABELS, SERVICE_KINDS
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Card:
     errors: dict[str, str] = field(default_factory=dict)
     health: Any = None
     unknown_provider: bool = False
+    needs_reference: bool = False  # tried only when the request carries a reference image
 
     @property
     def advanced_open(self) -> bool:
@@ -102,7 +103,18 @@ def build_card(kind: str, spec: CandidateSpec, *, uid: str, number: int,
         default_base_url=default_base_url(provider.id) if provider else "",
         errors=errors or {}, health=_health(spec),
         unknown_provider=bool(spec.provider) and spec.provider not in {p.id for p in providers},
+        needs_reference=_needs_reference(kind, spec),
     )
+
+
+def _needs_reference(kind: str, spec: CandidateSpec) -> bool:
+    if get_provider(spec.provider) is None or not spec.model:
+        return False
+    try:
+        return get_adapter(spec.provider).requires_reference(kind, spec.model)
+    except Exception:  # an adapter that fails to load must not break the page; the cascade reports it
+        logger.exception("adapter for %s unavailable", spec.provider)
+        return False
 
 
 def _spec_from(values: dict[str, str]) -> CandidateSpec:

@@ -226,3 +226,8 @@ def test_the_raw_tables_are_read_only_in_django_admin(admin_client, model):
     response = admin_client.get(f"/admin/resilience/{model}/")
     assert response.status_code == 200
     assert admin_client.get(f"/admin/resilience/{model}/add/").status_code == 403
+
+
+def test_a_model_that_needs_a_reference_image_says_so(admin_client):
+    html = admin_client.get(PAGE + "image/").content.decode()
+    assert html.count("Tried only when the request carries a reference image") == 1
