@@ -21,7 +21,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from alerts import api as alerts_api
-from bitethemenu.api_auth import api_key_auth, platform_key_auth
+from bitethemenu.api_auth import api_key_auth, platform_key_auth, venue_key_auth
 from composer import api as composer_api
 from credits import api as credits_api
 from resilience import api as resilience_api
@@ -187,9 +187,9 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 # --- Routers (venue paths under /venues, super-admin paths under /admin) ---------------------
-api.add_router("/venues", composer_api.router)
-api.add_router("/venues", credits_api.router)
-api.add_router("/venues", resilience_api.router)
+api.add_router("/venues", composer_api.router, auth=venue_key_auth)
+api.add_router("/venues", credits_api.router, auth=venue_key_auth)
+api.add_router("/venues", resilience_api.router, auth=venue_key_auth)
 api.add_router("/admin", resilience_api.admin_router, auth=platform_key_auth)
 api.add_router("/admin", alerts_api.admin_router, auth=platform_key_auth)
 api.add_router("/admin", credits_api.admin_router, auth=platform_key_auth)

@@ -78,8 +78,30 @@ class PlatformKeyAuth(ApiKeyAuth):
         return key
 
 
+class VenueKeyAuth(ApiKeyAuth):
+    """For /api/v1/venues/{slug}/…: refuse the wrong key before the body is even read — a platform
+    key → 403, another venue's key → 404 — so access is decided first, whatever the body holds.
+    The handler still resolves the venue with `venue_for_key` (membership is checked there)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        key = super().authenticate(request, token)
+        if key is None:
+            return None
+        match = request.resolver_match
+        _check_venue_key(key, match.kwargs.get("slug", "") if match else "")
+        return key
+
+
+def _check_venue_key(key: ApiKey, slug: str) -> None:
+    if key.venue_id is None:
+        raise forbidden("platform keys do not act on venue paths; mint a key for the venue")
+    if key.venue.slug != slug:
+        raise FriendlyError("not_found", "We couldn't find that.", "no such venue", http_status=404)
+
+
 api_key_auth = ApiKeyAuth()
 platform_key_auth = PlatformKeyAuth()
+venue_key_auth = VenueKeyAuth()
 
 
 def venue_for_key(request: HttpRequest, slug: str) -> Venue:
@@ -89,8 +111,5 @@ def venue_for_key(request: HttpRequest, slug: str) -> Venue:
     another venue or its owner is no longer a member (superusers stay members everywhere).
     """
     key: ApiKey = request.auth  # type: ignore[attr-defined]
-    if key.venue_id is None:
-        raise forbidden("platform keys do not act on venue paths; mint a key for the venue")
-    if key.venue.slug != slug:
-        raise FriendlyError("not_found", "We couldn't find that.", "no such venue", http_status=404)
+    _check_venue_key(key, slug)
     return get_venue_for_member(key.owner, slug)
