@@ -102,6 +102,7 @@ def test_staff_edits_an_image_into_a_new_version(login, live_server, staff, fund
     expect(result).to_contain_text(f"New version #{version.pk} · Edited from #{original.pk}")
     screenshot("image-editor")
     result.get_by_role("link", name="Keep editing this version").click()
+    expect(page.locator("h1")).to_have_text(f"Edit image #{version.pk}")
     expect(page.locator("main")).to_contain_text(f"Edited from #{original.pk}")
 
 
@@ -115,7 +116,7 @@ def test_staff_searches_the_library(login, live_server, staff, funded, simulated
     page.get_by_role("button", name="Search").click()
     expect(page.locator(f"#asset-{wine.pk}")).to_have_count(0)
     expect(page.locator(f"#asset-{soup.pk}")).to_be_visible()
-    assert "q=soup" in page.url  # pushed, so the search can be shared or reloaded
+    expect(page).to_have_url(re.compile(r"[?&]q=soup"))  # pushed, so the search can be shared or reloaded
     screenshot("library-search")
 
 
@@ -142,7 +143,8 @@ def test_staff_picks_the_venues_primary_models(login, live_server, staff, funded
     assert VenuePrimary.objects.get(venue=funded).model == "gpt-4o"
     screenshot("ai-settings")
     page.select_option("#id_chat", "")
-    page.get_by_role("button", name="Save settings").click()
+    with page.expect_response(lambda r: r.url.endswith("/settings/ai/") and r.request.method == "POST"):
+        page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#ai-settings .saved")).to_be_visible()
     expect(page.locator("#id_chat")).to_have_value("")
     assert not VenuePrimary.objects.exists()
