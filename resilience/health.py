@@ -22,7 +22,7 @@ the breaker reads as closed, stats are dropped and a warning is logged (at most 
 Health stats (success rate, median latency, last error) cover the last hour, from the most recent
 `SAMPLE_LIMIT` attempts kept in one cache key per candidate. Every candidate uses a handful of keys
 (local memory culls a third of its entries when full, and a culled breaker would quietly close). The
-sample list is read-modify-write: exact within a process (a lock), approximate across processes (two
+sample list is read-modify-write: exact within a process (a lock per candidate), approximate across processes (two
 writers at the same instant can drop one sample). The breaker's own state uses atomic operations only
 (`add`, `incr`), because there a lost update would mean a second probe.
 
@@ -68,7 +68,8 @@ NEUTRAL_REASONS = frozenset({Reason.SAFETY, Reason.BAD_REQUEST})
 IGNORED_REASONS = frozenset({Reason.SKIPPED})
 COUNTABLE_REASONS = frozenset(Reason) - NEUTRAL_REASONS - IGNORED_REASONS
 
-_samples_lock = threading.Lock()  # serialises this process's read-modify-write of sample lists
+# Serialise this process's read-modify-write of each candidate's sample list.
+_sample_locks: dict[str, threading.Lock] = {}
 _WARN_EVERY_SECONDS = 60.0
 _last_warning_at = -_WARN_EVERY_SECONDS
 
@@ -215,32 +216,41 @@ def record_outcome(key: str, *, ok: bool, reason: str = "", duration_ms: int = 0
     message (shown as the last error). Skipped attempts are ignored. A countable failure extends the
     run of failures (opening the breaker at the threshold) or, on a half-open breaker, re-opens it;
     success or a neutral failure (safety, bad_request) closes it.
+
+    Cost on the hot path (a success on a closed breaker): two cache round trips.
     """
     if not ok and reason in IGNORED_REASONS:
         return
     base = _base(key)
     try:
-        _record_sample(base, ok=ok, reason=reason, duration_ms=duration_ms)
+        with _lock_for(base):
+            current = _call("get_many", [base + ":open", base + ":fails", base + ":samples"])
+            _record_sample(base, current.get(base + ":samples"), ok=ok, reason=reason, duration_ms=duration_ms)
         if ok or reason in NEUTRAL_REASONS:
-            _close(base)
+            if base + ":open" in current or base + ":fails" in current:
+                _close(base)
         else:
             _call("set", base + ":last_error", (now(), _error_text(reason, message)), timeout=_LAST_ERROR_TTL)
-            _count_failure(key, base)
+            _count_failure(key, base, current.get(base + ":open"))
     except _CacheDown:
         return
+
+
+def _lock_for(base: str) -> threading.Lock:
+    # dict.setdefault is atomic under the GIL; one lock per candidate, so candidates never wait
+    # on each other.
+    return _sample_locks.setdefault(base, threading.Lock())
 
 
 def _error_text(reason: str, message: str) -> str:
     return f"{reason}: {message}" if message else reason
 
 
-def _record_sample(base: str, *, ok: bool, reason: str, duration_ms: int) -> None:
+def _record_sample(base: str, samples: list[Any] | None, *, ok: bool, reason: str, duration_ms: int) -> None:
     moment = now()
+    kept = [s for s in samples or [] if s[0] >= moment - WINDOW_SECONDS][-(SAMPLE_LIMIT - 1):]
     sample = (moment, ok, max(0, int(duration_ms)), reason)
-    with _samples_lock:
-        samples = _call("get", base + ":samples") or []
-        kept = [s for s in samples if s[0] >= moment - WINDOW_SECONDS][-(SAMPLE_LIMIT - 1):]
-        _call("set", base + ":samples", [*kept, sample], timeout=WINDOW_SECONDS + 60)
+    _call("set", base + ":samples", [*kept, sample], timeout=WINDOW_SECONDS + 60)
 
 
 def _incr(counter: str) -> int:
@@ -263,8 +273,7 @@ def _close(base: str) -> None:
     _call("delete_many", [base + ":open", base + ":fails"])
 
 
-def _count_failure(key: str, base: str) -> None:
-    open_until = _call("get", base + ":open")
+def _count_failure(key: str, base: str, open_until: float | None) -> None:
     state = _state_of(open_until)
     failures = _incr(base + ":fails")
     if state == "half_open":
