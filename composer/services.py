@@ -15,15 +15,15 @@ Nothing returned here says which provider or chain leg answered: the venue never
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from bitethemenu.models import Venue
+from composer import search
 from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
@@ -264,15 +264,10 @@ def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "a
                      balance=gate.balance_of(venue))
 
 
-def index_text(asset: Asset) -> str:
-    """What an asset means, for search: its prompt, style and text."""
-    return " ".join(part for part in (asset.prompt, asset.style, asset.text) if part)[:EMBED_INPUT_MAX_LENGTH]
-
-
 def index_asset(*, venue: Venue, user: Any, asset: Asset) -> bool:
     """Best effort: store a vector for a new asset (with its model). Never raises — a failed
     index must never fail the generation; the next search by meaning catches it up."""
-    text = index_text(asset)
+    text = search.index_text(asset)
     if not text:
         return False
     try:
@@ -301,24 +296,8 @@ def library_queryset(*, venue: Venue, kind: str | None = None) -> QuerySet[Asset
 
 def _paginate(items: list[Asset] | QuerySet[Asset], *, page: int, page_size: int,
               word_matches: bool = False) -> LibraryPage:
-    start = (page - 1) * page_size
-    window = list(items[start:start + page_size + 1])
-    next_page = page + 1 if len(window) > page_size else None
-    return LibraryPage(items=window[:page_size], next_page=next_page, word_matches=word_matches)
-
-
-def _word_matches(assets: QuerySet[Asset], query: str) -> QuerySet[Asset]:
-    for word in query.split():
-        assets = assets.filter(Q(prompt__icontains=word) | Q(text__icontains=word) | Q(style__icontains=word))
-    return assets
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    if len(a) != len(b):
-        return -1.0
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else -1.0
+    window, next_page = search.page_window(items, page=page, page_size=page_size)
+    return LibraryPage(items=window, next_page=next_page, word_matches=word_matches)
 
 
 def _rank_by_meaning(*, venue: Venue, assets: QuerySet[Asset], query: str) -> list[Asset]:
@@ -328,9 +307,7 @@ def _rank_by_meaning(*, venue: Venue, assets: QuerySet[Asset], query: str) -> li
     model, query_vector = query_embedding.model, query_embedding.vectors[0]
     _catch_up_index(venue=venue, assets=assets, model=model)
     rows = AssetEmbedding.objects.filter(asset__in=assets, model=model).values_list("asset_id", "vector")
-    scores = {asset_id: _cosine(query_vector, vector) for asset_id, vector in rows}
-    # Unrelated assets (no positive similarity) are left out, as a word search would leave them out.
-    ranked = sorted((pk for pk, score in scores.items() if score > 0), key=lambda pk: (-scores[pk], -pk))
+    ranked = search.rank(query_vector, rows)
     by_id = assets.in_bulk(ranked)
     return [by_id[pk] for pk in ranked if pk in by_id]
 
@@ -340,11 +317,11 @@ def _catch_up_index(*, venue: Venue, assets: QuerySet[Asset], model: str) -> Non
     whose indexing failed, or all of them after the chain moved to another model. Vectors that
     come back from a different model are dropped: they would not compare with the query's."""
     missing = list(assets.exclude(embeddings__model=model).order_by("-created_at", "-id")[:INDEX_BATCH])
-    missing = [asset for asset in missing if index_text(asset)]
+    missing = [asset for asset in missing if search.index_text(asset)]
     if not missing:
         return
     try:
-        embedding = embed_texts(venue=venue, user=None, inputs=[index_text(a) for a in missing],
+        embedding = embed_texts(venue=venue, user=None, inputs=[search.index_text(a) for a in missing],
                                 service="library.search")
     except FriendlyError:
         return
@@ -369,5 +346,5 @@ def search_library(*, venue: Venue, query: str = "", kind: str | None = None, pa
     try:
         ranked = _rank_by_meaning(venue=venue, assets=assets, query=query)
     except FriendlyError:
-        return _paginate(_word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
+        return _paginate(search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
     return _paginate(ranked, page=page, page_size=page_size)
