@@ -236,3 +236,28 @@ def test_the_library_page_costs_a_fixed_number_of_queries(owner_api, django_asse
         owner_api.post(IMAGES, {"prompt": prompt})
     with django_assert_max_num_queries(6):
         assert len(owner_api.get("/venues/chez-a/library").json()["items"]) == 3
+
+
+def test_an_oversize_menu_is_413(owner_api, venue):
+    big = b64(b"%PDF-1.4\n" + b"\0" * (10 * 1024 * 1024))
+    assert_error(owner_api.post("/venues/chez-a/ocr", {"image": big}), 413, "payload_too_large")
+    assert balance_of(venue) == 100
+
+
+def test_failed_embeddings_are_a_503_alert_of_service_api_embeddings(owner_api, venue):
+    use_chain("embedding", "gone")
+    body = assert_error(owner_api.post("/venues/chez-a/embeddings", {"input": ["x"]}), 503, "ai_unavailable")
+    assert body["user_message"] == USER_MESSAGES["embedding"]
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.service) == ("embedding", "api.embeddings")
+    assert balance_of(venue) == 100
+
+
+def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, venue):
+    parent = owner_api.post(IMAGES, {"prompt": "Cake"}).json()["asset"]
+    use_chain("image", "server-error")
+    body = assert_error(owner_api.post(f"/venues/chez-a/images/{parent['id']}/edit", {"instruction": "x"}),
+                        503, "ai_unavailable")
+    assert body["user_message"] == USER_MESSAGES["image"]
+    assert Alert.objects.get().service == "editor.editImage"
+    assert balance_of(venue) == 96
