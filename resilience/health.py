@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import statistics
 import threading
 import time
@@ -96,6 +97,11 @@ class CandidateHealth:
     @property
     def is_open(self) -> bool:
         return self.state != "closed"
+
+    @property
+    def cooldown_left_seconds(self) -> int | None:
+        """Whole seconds until an open breaker lets its one probe through; None unless open."""
+        return None if self.retry_at is None else max(0, math.ceil(self.retry_at - now()))
 
     @property
     def success_percent(self) -> int | None:

@@ -102,3 +102,15 @@ def test_the_cascade_records_stats_for_the_admin(chain, clock):
     assert (primary.samples, primary.success_rate, primary.consecutive_failures) == (2, 0.0, 2)
     assert primary.last_error.startswith("server")
     assert (backup.samples, backup.success_rate, backup.state) == (1, 1.0, "closed")
+
+
+def test_the_ai_fallbacks_card_shows_the_breaker_and_stats(admin_client, chain, clock):
+    chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
+    for _ in range(3):
+        health.record_outcome(sim_key("server-error"), ok=False, reason=Reason.SERVER, duration_ms=9,
+                              message="HTTP 500")
+    html = admin_client.get("/admin/super/ai-fallbacks/chat/").content.decode()
+    assert "fb-health-open" in html
+    assert "one probe in 60 s" in html
+    assert "Success (1 h): 0% of 3 calls" in html
+    assert "Last error: server: HTTP 500" in html

@@ -68,3 +68,11 @@ def test_many_candidates_do_not_evict_an_open_breaker_from_local_memory(clock, k
         other = health.candidate_key("openai_compatible", f"model-{i}", "http://127.0.0.1:9/v1")
         health.record_outcome(other, ok=True, duration_ms=5)
     assert health.candidate_health(key).state == "open"
+
+
+def test_an_open_breaker_says_when_its_probe_is_due(clock, key):
+    for _ in range(3):
+        health.record_outcome(key, ok=False, reason=Reason.SERVER, duration_ms=5)
+    clock.advance(14.5)
+    assert health.candidate_health(key).cooldown_left_seconds == 46
+    assert health.CandidateHealth().cooldown_left_seconds is None
