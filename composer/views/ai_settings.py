@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
+from composer import services
 from composer.forms import AISettingsForm
 from composer.views.common import current_venue, login_and_venue_required, page_context, render_page
 from resilience import primaries
-from resilience.errors import FriendlyError
 from resilience.types import KIND_LABELS
 
 
@@ -23,19 +22,8 @@ def ai_settings(request: VenueRequest) -> HttpResponse:
     form = AISettingsForm(request.POST if request.method == "POST" else None, current=current)
     saved = False
     if request.method == "POST" and form.is_valid():
-        saved = _save(form, venue=venue)
+        for kind, message in services.set_ai_primaries(venue=venue, choices=form.choices_by_kind()).items():
+            form.add_error(kind, message)
+        saved = not form.errors
     context = page_context(request, form=form, saved=saved, kind_labels=KIND_LABELS)
     return render_page(request, "composer/ai_settings.html", "settings_form", context)
-
-
-def _save(form: AISettingsForm, *, venue: Venue) -> bool:
-    """Apply each kind's choice; a refused one becomes that field's error. True if all saved."""
-    for kind, choice in form.choices_by_kind().items():
-        try:
-            if choice is None:
-                primaries.clear_primary(venue=venue, kind=kind)
-            else:
-                primaries.set_primary(venue=venue, kind=kind, provider=choice[0], model=choice[1])
-        except FriendlyError as error:
-            form.add_error(kind, error.user_message)
-    return not form.errors
