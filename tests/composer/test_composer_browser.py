@@ -148,3 +148,15 @@ def test_staff_picks_the_venues_primary_models(login, live_server, staff, funded
     expect(page.locator("#ai-settings .saved")).to_be_visible()
     expect(page.locator("#id_chat")).to_have_value("")
     assert not VenuePrimary.objects.exists()
+
+
+def test_library_search_falls_back_to_word_matches_calmly(login, live_server, staff, funded, simulated, chain,
+                                                         screenshot):
+    soup = services.write_caption(venue=funded, user=staff, prompt="Tomato soup is back").asset
+    chain("embedding", "gone")
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/library/?q=soup")
+    expect(page.locator(".note")).to_have_text("Showing word matches — search by meaning is taking a break.")
+    expect(page.locator(f"#asset-{soup.pk}")).to_be_visible()
+    expect(page.locator(".banner-red")).to_have_count(0)
+    screenshot("library-word-matches")
