@@ -265,7 +265,10 @@ def _try_candidate(walk: _Walk, candidate: Candidate, request: AIRequest, api_ke
 
 def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> CascadeResult | None:
     for index, candidate in enumerate(candidates):
-        reason = config_skip_reason(walk.kind, candidate, request) or breaker_skip_reason(candidate)
+        reason = config_skip_reason(walk.kind, candidate, request)
+        if not reason and walk.remaining() >= MIN_ATTEMPT_SECONDS:
+            # Last, and only for a call that will happen: on a half-open breaker this claims the probe.
+            reason = breaker_skip_reason(candidate)
         if reason:
             walk.skip(candidate, reason)
             continue

@@ -20,11 +20,11 @@ memory in the embedded default). The cache is an optimisation, never a dependenc
 the breaker reads as closed, stats are dropped and a warning is logged (at most once a minute).
 
 Health stats (success rate, median latency, last error) cover the last hour, from the most recent
-`SAMPLE_LIMIT` attempts kept in one cache key per candidate. Every candidate uses a handful of keys
-(local memory culls a third of its entries when full, and a culled breaker would quietly close). The
-sample list is read-modify-write: exact within a process (a lock per candidate), approximate across processes (two
-writers at the same instant can drop one sample). The breaker's own state uses atomic operations only
-(`add`, `incr`), because there a lost update would mean a second probe.
+`SAMPLE_LIMIT` attempts kept in one cache key per candidate, so each candidate uses a handful of
+keys (local memory culls a third of its entries when full, and a culled breaker would quietly close).
+The sample list is read-modify-write: exact within a process (a lock per candidate), approximate
+across processes (two writers at the same instant can drop one sample). The breaker's own state uses
+atomic operations only (`add`, `incr`), because there a lost update would mean a second probe.
 
 Times come from the module-level `now` (seconds since the epoch), which tests replace with a fake
 clock; cache TTLs are only for garbage collection and never decide a state.

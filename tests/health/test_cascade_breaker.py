@@ -114,3 +114,25 @@ def test_the_ai_fallbacks_card_shows_the_breaker_and_stats(admin_client, chain, 
     assert "one probe in 60 s" in html
     assert "Success (1 h): 0% of 3 calls" in html
     assert "Last error: server: HTTP 500" in html
+
+
+def test_a_candidate_skipped_for_the_deadline_does_not_use_up_the_probe(chain, clock, cascade_clock, settings,
+                                                                        monkeypatch):
+    from resilience.providers.simulated import SimulatedAdapter
+
+    settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": 3.0}
+    real_call = SimulatedAdapter.call
+
+    def slow_call(self, *args, **kwargs):
+        cascade_clock.t += 5  # the first leg eats the whole walk's deadline
+        return real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(SimulatedAdapter, "call", slow_call)
+    chain("chat", [("Slow", "simulated", "server-error"), ("Recovering", "simulated", "ok")])
+    for _ in range(3):
+        health.record_outcome(sim_key("ok"), ok=False, reason=Reason.SERVER, duration_ms=9)
+    clock.advance(61)
+    with pytest.raises(ChainExhausted) as caught:
+        ask()
+    assert [(a.label, a.message) for a in caught.value.attempts][-1] == ("Recovering", "deadline")
+    assert health.allow_attempt(sim_key("ok")) is True  # the probe is still there for the next call
