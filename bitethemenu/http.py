@@ -16,12 +16,18 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+# Enough pooled connections per provider host for every gunicorn thread to hold one at once
+# (urllib3's default of 10 makes concurrent callers discard and redial connections).
+POOL_SIZE = 32
 _session = requests.Session()
 _session.max_redirects = MAX_REDIRECTS
+for _scheme in ("https://", "http://"):
+    _session.mount(_scheme, HTTPAdapter(pool_connections=16, pool_maxsize=POOL_SIZE))
 
 
 class OutboundError(Exception):

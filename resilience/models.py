@@ -69,6 +69,7 @@ class VenuePrimary(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "venue primaries"
         constraints = [models.UniqueConstraint(fields=["venue", "kind"], name="one_primary_per_venue_kind")]
 
     def __str__(self) -> str:
