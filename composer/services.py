@@ -264,17 +264,36 @@ def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "a
                      balance=gate.balance_of(venue))
 
 
+def embedding_ready(venue: Venue) -> bool:
+    """Could any embedding candidate run at all for this venue? Configuration only (a known
+    provider, a model, its key set; one query, no network, the breaker is not consulted).
+
+    Library indexing and search ask first: when nothing is ready (say no embedding key is set on
+    this platform) nothing would be tried, so they skip quietly instead of writing an alert for
+    every new asset and every search. The AI Fallbacks page already shows those candidates as
+    Skipped. Ready candidates that fail still exhaust the chain, and that still alerts."""
+    probe = AIRequest(inputs=("",))
+    return any(not cascade.config_skip_reason("embedding", candidate, probe)
+               for candidate in cascade.plan("embedding", venue=venue))
+
+
 def index_asset(*, venue: Venue, user: Any, asset: Asset) -> bool:
     """Best effort: store a vector for a new asset (with its model). Never raises — a failed
-    index must never fail the generation; the next search by meaning catches it up."""
+    index must never fail the generation; the next search by meaning catches it up. Skips
+    quietly (no chain walk, no alert) when no embedding candidate is ready."""
     text = search.index_text(asset)
     if not text:
         return False
     try:
+        if not embedding_ready(venue):
+            return False
         embedding = embed_texts(venue=venue, user=user, inputs=[text], service="library.search")
-    except Exception:  # noqa: BLE001 — any failure here is only a missing vector
+        _store_vectors(assets=[asset], embedding=embedding)
+    except FriendlyError:  # the chain is down (it has alerted): only a missing vector
         return False
-    _store_vectors(assets=[asset], embedding=embedding)
+    except Exception:  # noqa: BLE001 — a bug or an outage here must not fail a paid, saved generation
+        logger.exception("indexing asset %s failed", asset.pk)
+        return False
     return True
 
 
@@ -335,7 +354,8 @@ def search_library(*, venue: Venue, query: str = "", kind: str | None = None, pa
     (service `library.search`), best match first.
 
     When the embedding chain is unavailable the search falls back calmly to word matches on
-    prompt/text and marks the page `word_matches=True`; it never raises for that. Raises
+    prompt/text and marks the page `word_matches=True`; it never raises for that (and when no
+    embedding candidate is even configured, it goes straight to words: no walk, no alert). Raises
     FriendlyError `invalid_input` for an unknown `kind`.
     """
     page = max(1, int(page or 1))
@@ -343,6 +363,8 @@ def search_library(*, venue: Venue, query: str = "", kind: str | None = None, pa
     query = (query or "").strip()[:PROMPT_MAX_LENGTH]
     if not query:
         return _paginate(assets, page=page, page_size=page_size)
+    if not embedding_ready(venue):  # nothing to try: words, without an alert per search
+        return _paginate(search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
     try:
         ranked = _rank_by_meaning(venue=venue, assets=assets, query=query)
     except FriendlyError:

@@ -229,3 +229,57 @@ def test_an_unexpected_failure_is_calm_refunded_and_logged(funded, staff, simula
     assert "boom" not in caught.value.technical_detail and caught.value.request_id
     assert gate.balance_of(funded) == START_BALANCE
     assert "social.writeCaption failed unexpectedly" in caplog.text
+
+
+# --- Indexing and search when no embedding candidate is ready ------------------------------------
+
+@pytest.fixture
+def no_embedding_keys(chain):
+    """Images and captions work; the embedding chain is the seeded default, whose keys are unset."""
+    from resilience.models import ChainCandidate
+
+    chain("image", "ok")
+    chain("chat", "ok")
+    assert ChainCandidate.objects.filter(kind="embedding", enabled=True).exists()
+    assert not services.embedding_ready(None)
+
+
+def test_indexing_skips_quietly_when_no_embedding_candidate_is_ready(funded, staff, no_embedding_keys):
+    result = services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    assert Asset.objects.get() == result.asset
+    assert not AssetEmbedding.objects.exists()
+    assert not Alert.objects.exists()  # nothing was tried, so nothing to alert about
+
+
+def test_search_goes_straight_to_words_when_no_embedding_candidate_is_ready(funded, no_embedding_keys):
+    soup = _make(funded, Asset.Kind.TEXT, "tomato soup", "Hot soup")
+    result = services.search_library(venue=funded, query="soup")
+    assert result.items == [soup] and result.word_matches
+    assert not Alert.objects.exists() and not AssetEmbedding.objects.exists()
+
+
+def test_a_ready_embedding_candidate_that_fails_still_alerts_when_indexing(funded, staff, simulated, chain):
+    chain("embedding", "gone")
+    services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.service, alert.venue) == ("embedding", "library.search", funded)
+
+
+def test_a_venue_primary_makes_embeddings_ready(funded, staff, no_embedding_keys):
+    from resilience import primaries
+
+    primaries.set_primary(venue=funded, kind="embedding", provider="simulated", model="ok")
+    assert services.embedding_ready(funded)
+    asset = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    assert AssetEmbedding.objects.filter(asset=asset, model="ok").exists()
+    assert not Alert.objects.exists()
+
+
+def test_a_crash_while_indexing_never_fails_the_generation(funded, staff, simulated, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_store_vectors", broken)
+    result = services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    assert Asset.objects.get() == result.asset and result.balance == START_BALANCE - gate.cost_of("image")
+    assert f"indexing asset {result.asset.pk} failed" in caplog.text
