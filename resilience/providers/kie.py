@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from resilience.errors import Reason
+from resilience.errors import RETRYABLE_REASONS, Reason
 from resilience.providers.base import (
     CLOCK,
     Adapter,
@@ -28,6 +28,7 @@ from resilience.providers.base import (
     data_url,
     image_prompt,
     malformed,
+    parse_retry_after,
     sniff_image_mime,
 )
 from resilience.registry import kie_upload_base_url
@@ -37,6 +38,10 @@ POLL_INTERVAL = 3.0  # seconds; KIE asks for 2–5 s between polls (≤ 10 req/s
 POLL_DEADLINE = 600.0  # seconds; KIE suggests giving up after 10–15 min (the attempt timeout caps it)
 REQUEST_TIMEOUT = 30.0  # one HTTP call (create, poll, upload, download)
 NULL_RECORD_POLLS = 3  # "recordInfo is null" can appear briefly right after createTask
+# A poll that is rate limited (recordInfo allows ≤ 10 req/s per key) or hits a transient error says
+# nothing about the task, which keeps running — and is billed if it succeeds. Keep polling rather than
+# abandon it (the cascade's retry would then pay for a second task); give up after this many in a row.
+POLL_ERRORS_TOLERATED = 3
 RATE_LIMIT_WAIT = 10.0  # a 429 is not queued: KIE allows 20 new tasks per 10 s
 
 _SAFETY = re.compile(r"sensitive|flagged|safety|moderat|prohibited|content polic|rejected|blocked|caught by",
@@ -155,7 +160,7 @@ class KieAdapter(Adapter):
         if not isinstance(body, dict):
             raise malformed("unexpected response shape", 200)
         code = body.get("code", 200)
-        if code != 200:
+        if str(code).strip() != "200":
             message = str(body.get("msg") or body.get("message") or "")
             if phase == "poll" and "recordinfo is null" in message.lower():
                 raise _NullRecord()
@@ -192,6 +197,7 @@ class KieAdapter(Adapter):
         """Poll until success (→ the result URL), fail (→ classified), or the deadline (→ timeout)."""
         interval = _settings_float("KIE_POLL_INTERVAL", POLL_INTERVAL)
         null_records = 0
+        poll_errors = 0
         state = "waiting"
         while True:
             if CLOCK.now() >= ends_at:
@@ -199,6 +205,14 @@ class KieAdapter(Adapter):
             try:
                 data = self._kie_json("GET", f"{base_url}/api/v1/jobs/recordInfo", headers=headers, api_key=api_key,
                                       ends_at=ends_at, phase="poll", params={"taskId": task_id})
+                poll_errors = 0
+            except ProviderError as error:
+                poll_errors += 1
+                if error.reason not in RETRYABLE_REASONS or poll_errors >= POLL_ERRORS_TOLERATED:
+                    raise
+                wait = max(interval, error.retry_after or 0.0)
+                CLOCK.sleep(min(wait, max(0.0, ends_at - CLOCK.now())))
+                continue
             except _NullRecord:
                 null_records += 1
                 if null_records >= NULL_RECORD_POLLS:
@@ -235,12 +249,18 @@ class KieAdapter(Adapter):
         """A non-2xx HTTP answer: the body code wins when present; a bare 403 "error code: 1010" is
         Cloudflare rejecting the User-Agent (https://developers.cloudflare.com/support/troubleshooting/
         http-status-codes/cloudflare-1xxx-errors/error-1010/), reported as auth so an admin looks."""
-        if isinstance(body, dict) and str(body.get("code", "")).isdigit() and body.get("code") != 200:
-            return envelope_error(int(body["code"]), str(body.get("msg") or body.get("message") or ""))
-        if status == 403 and "1010" in text:
+        if isinstance(body, dict) and str(body.get("code", "")).isdigit() and str(body.get("code")) != "200":
+            error = envelope_error(int(body["code"]), str(body.get("msg") or body.get("message") or ""))
+        elif status == 403 and "1010" in text:
             return ProviderError(Reason.AUTH, "blocked by Cloudflare (error 1010): check the User-Agent", status)
-        message = str(body.get("msg") or body.get("message") or "") if isinstance(body, dict) else ""
-        return classify_by_status(status, message)
+        else:
+            message = str(body.get("msg") or body.get("message") or "") if isinstance(body, dict) else ""
+            error = classify_by_status(status, message)
+        if error.reason == Reason.RATE_LIMIT:
+            # Not queued: wait at least KIE's 10 s window, longer if the server's Retry-After says so.
+            header = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+            error.retry_after = max(RATE_LIMIT_WAIT, parse_retry_after(header) or 0.0)
+        return error
 
 
 class _NullRecord(Exception):

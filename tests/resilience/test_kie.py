@@ -205,3 +205,46 @@ def test_the_key_is_never_echoed_into_the_error(mocked):
     mocked.post(CREATE, json={"code": 401, "msg": f"Invalid key {SECRET} for https://api.kie.ai/x?token=abc"})
     error = failure()
     assert SECRET not in error.short and "token=abc" not in error.short and "https://" not in error.short
+
+
+# A poll that fails says nothing about the task, which keeps running (and is billed if it succeeds).
+
+
+def test_a_rate_limited_poll_waits_and_polls_again_instead_of_abandoning_the_task(mocked, clock):
+    mocked.post(CREATE, json=CREATED)
+    mocked.get(POLL, json={"code": 429, "msg": "Rate limit exceeded"})  # recordInfo: ≤ 10 req/s per key
+    mocked.get(POLL, body="<html>502 Bad Gateway</html>", status=502)
+    mocked.get(POLL, json=SUCCESS)
+    mocked.get(RESULT, body=PNG)
+    assert generate().image == PNG
+    assert sum(1 for c in mocked.calls if c.request.url == CREATE) == 1  # one task, paid for once
+    assert clock.sleeps == [10.0, 3.0]  # KIE's 10 s rate-limit window, then the usual interval
+
+
+def test_polls_that_keep_failing_give_up_with_the_last_error(mocked):
+    mocked.post(CREATE, json=CREATED)
+    mocked.get(POLL, body="<html>502 Bad Gateway</html>", status=502)
+    error = failure()
+    assert (error.reason, error.status_code) == (Reason.SERVER, 502)
+    assert len(mocked.calls) == 1 + 3
+
+
+def test_a_permanent_poll_error_is_not_retried(mocked):
+    mocked.post(CREATE, json=CREATED)
+    mocked.get(POLL, json={"code": 401, "msg": "Unauthorized"})
+    assert failure().reason == Reason.AUTH
+    assert len(mocked.calls) == 2
+
+
+def test_a_rate_limit_with_only_an_http_status_still_waits_kies_window(mocked):
+    mocked.post(CREATE, body="Too Many Requests", status=429, headers={"Retry-After": "2"})
+    assert failure().retry_after == 10.0
+    mocked.post(CREATE, body="Too Many Requests", status=429, headers={"Retry-After": "30"})
+    assert failure().retry_after == 30.0
+
+
+def test_an_envelope_code_sent_as_a_string_is_read(mocked):
+    mocked.post(CREATE, json={"code": "200", "msg": "success", "data": {"taskId": "t1"}})
+    mocked.get(POLL, json=SUCCESS)
+    mocked.get(RESULT, body=PNG)
+    assert generate().image == PNG
