@@ -134,7 +134,9 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.error_response(request, generic_error(401, "missing, unknown or revoked API key"))
+    response = api.error_response(request, generic_error(401, "missing, unknown or revoked API key"))
+    response["WWW-Authenticate"] = 'Bearer realm="api"'  # RFC 6750 §3: say which scheme to use
+    return response
 
 
 @api.exception_handler(AuthorizationError)

@@ -1,9 +1,15 @@
 """Bearer-key authentication for /api/v1/ and the access rules of API.md ("Auth").
 
 - No key, an unknown key, a revoked key, or a key whose owner is inactive → 401 `unauthorized`.
-- A venue key acts for its venue only: another venue's path → 404 `not_found` (an outsider cannot
+- A venue key acts for its venue only, and only while its owner is a member there (or a superuser):
+  another venue's path, or a key whose owner left the venue → 404 `not_found` (an outsider cannot
   learn that the other venue exists); a platform (venue-less) key on a venue path → 403 `forbidden`.
 - `/api/v1/admin/…` takes only a superuser's platform key; anything else → 403 `forbidden`.
+
+All of this is decided by the auth callbacks, before the body is read, so a refused key learns
+nothing from how its body would have been judged. Refusals are ninja's AuthorizationError (403)
+and Django's Http404, which the API's one error layer renders in the error shape — this module
+needs nothing from the apps above it (dependencies point one way, towards bitethemenu).
 
 Only the SHA-256 of a key is stored (`ApiKey.hash`), so a key is looked up by its hash. CSRF does
 not apply: a bearer key is not sent by browsers on their own, unlike a session cookie.
@@ -14,13 +20,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
 from bitethemenu.access import get_venue_for_member
 from bitethemenu.models import ApiKey, Venue
-from resilience.errors import FriendlyError
 
 # A key is far shorter; anything longer is not worth hashing.
 MAX_KEY_LENGTH = 200
@@ -28,8 +34,9 @@ MAX_KEY_LENGTH = 200
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def forbidden(detail: str) -> FriendlyError:
-    return FriendlyError("forbidden", "This key can't do that.", detail, http_status=403)
+def forbidden(detail: str) -> AuthorizationError:
+    """403 `forbidden`; `detail` becomes the error's technical_detail."""
+    return AuthorizationError(message=detail)
 
 
 def find_active_key(raw_key: str) -> ApiKey | None:
@@ -80,23 +87,25 @@ class PlatformKeyAuth(ApiKeyAuth):
 
 class VenueKeyAuth(ApiKeyAuth):
     """For /api/v1/venues/{slug}/…: refuse the wrong key before the body is even read — a platform
-    key → 403, another venue's key → 404 — so access is decided first, whatever the body holds.
-    The handler still resolves the venue with `venue_for_key` (membership is checked there)."""
+    key → 403; another venue's key, or one whose owner is no longer a member → 404 — so access is
+    decided first, whatever the body holds. The venue is kept for `venue_for_key`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         key = super().authenticate(request, token)
         if key is None:
             return None
         match = request.resolver_match
-        _check_venue_key(key, match.kwargs.get("slug", "") if match else "")
+        request.api_venue = _venue_for(key, match.kwargs.get("slug", "") if match else "")  # type: ignore[attr-defined]
         return key
 
 
-def _check_venue_key(key: ApiKey, slug: str) -> None:
+def _venue_for(key: ApiKey, slug: str) -> Venue:
+    """The venue `slug` names if `key` may act for it; AuthorizationError (403) or Http404 if not."""
     if key.venue_id is None:
         raise forbidden("platform keys do not act on venue paths; mint a key for the venue")
     if key.venue.slug != slug:
-        raise FriendlyError("not_found", "We couldn't find that.", "no such venue", http_status=404)
+        raise Http404("no such venue")
+    return get_venue_for_member(key.owner, slug)  # Http404 once the owner has left the venue
 
 
 api_key_auth = ApiKeyAuth()
@@ -105,11 +114,13 @@ venue_key_auth = VenueKeyAuth()
 
 
 def venue_for_key(request: HttpRequest, slug: str) -> Venue:
-    """The venue a venue path names, if the request's key may act for it.
+    """The venue a venue path names, if the request's key may act for it (already resolved by
+    VenueKeyAuth on venue routes; resolved again otherwise).
 
-    Raises FriendlyError `forbidden` (403) for a platform key, and Http404 when the key belongs to
-    another venue or its owner is no longer a member (superusers stay members everywhere).
+    Raises AuthorizationError (403 `forbidden`) for a platform key, and Http404 when the key
+    belongs to another venue or its owner is no longer a member (superusers stay members everywhere).
     """
-    key: ApiKey = request.auth  # type: ignore[attr-defined]
-    _check_venue_key(key, slug)
-    return get_venue_for_member(key.owner, slug)
+    venue: Venue | None = getattr(request, "api_venue", None)
+    if venue is not None and venue.slug == slug:
+        return venue
+    return _venue_for(request.auth, slug)  # type: ignore[attr-defined]

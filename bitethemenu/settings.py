@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves /api/v1/docs with its bundled Swagger UI (static files), not from a CDN
     "bitethemenu.apps.BiteTheMenuConfig",
     "alerts",
     "resilience",

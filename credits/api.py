@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from bitethemenu.access import is_venue_owner
 from bitethemenu.api_auth import venue_for_key
 from bitethemenu.models import Venue
 from bitethemenu.schemas import SLUG_RE, error_responses
@@ -55,9 +56,14 @@ def _venue_by_slug(slug: str) -> Venue:
 
 @router.get("/{slug}/credits", response={200: CreditsOut, **error_responses()})
 def get_credits(request: HttpRequest, slug: str) -> dict:
-    """The venue's balance and its latest ledger entries, newest first."""
+    """The venue's balance, and for an owner's key its latest ledger entries, newest first.
+
+    A key acts with its owner's rights (API.md "Auth"): like the Credits page, a staff member's key
+    sees the balance and an empty `entries` list; the history is for the venue's owners.
+    """
     venue = venue_for_key(request, slug)
-    return {"balance": balance_of(venue), "entries": history(venue=venue, limit=HISTORY_LIMIT)}
+    entries = history(venue=venue, limit=HISTORY_LIMIT) if is_venue_owner(request.user, venue) else []
+    return {"balance": balance_of(venue), "entries": entries}
 
 
 @admin_router.post("/venues", response={201: VenueOut, **error_responses(409)})

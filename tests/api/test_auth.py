@@ -15,7 +15,9 @@ ADMIN_PATH = "/admin/providers"
 
 
 def test_it_rejects_a_call_without_a_key(venue):
-    assert_error(ApiClient(None).get(VENUE_PATH), 401, "unauthorized")
+    response = ApiClient(None).get(VENUE_PATH)
+    assert_error(response, 401, "unauthorized")
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 @pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 500, "btm_x"])
@@ -140,3 +142,42 @@ def test_every_venue_endpoint_hides_other_venues(method, path, outsider_api, ven
     response = getattr(outsider_api, method)(path) if method == "get" else getattr(outsider_api, method)(path, {})
     # bar-b's key on chez-a's path: 404 before the body is read — it cannot learn chez-a exists.
     assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op[1].startswith("/venues/")])
+def test_every_venue_endpoint_refuses_a_key_whose_owner_left_before_reading_the_body(
+        method, path, staff, venue, mint):
+    # The key is still chez-a's, but its owner is no longer a member: 404, whatever the body
+    # holds (here an empty one, which a member would get a 422 for), and nothing is charged.
+    from credits.gate import balance_of, grant
+
+    grant(venue=venue, amount=10, note="test")
+    raw = mint(staff, venue)
+    staff.memberships.all().delete()
+    client = ApiClient(raw)
+    response = getattr(client, method)(path) if method == "get" else getattr(client, method)(path, {})
+    assert_error(response, 404, "not_found")
+    assert balance_of(venue) == 10
+
+
+def test_a_key_whose_owner_left_cannot_generate(staff, venue, mint, simulated_chains):
+    from composer.models import Asset
+    from credits.gate import balance_of, grant
+
+    grant(venue=venue, amount=10, note="test")
+    raw = mint(staff, venue)
+    staff.memberships.all().delete()
+    assert_error(ApiClient(raw).post("/venues/chez-a/images", {"prompt": "Tacos"}), 404, "not_found")
+    assert balance_of(venue) == 10
+    assert not Asset.objects.exists()
+
+
+def test_a_key_works_again_when_its_owner_rejoins(staff, venue, mint):
+    from bitethemenu.models import Membership
+
+    raw = mint(staff, venue)
+    role = staff.memberships.get().role
+    staff.memberships.all().delete()
+    assert_error(ApiClient(raw).get(VENUE_PATH), 404, "not_found")
+    Membership.objects.create(user=staff, venue=venue, role=role)
+    assert ApiClient(raw).get(VENUE_PATH).status_code == 200

@@ -216,6 +216,16 @@ def test_an_asset_is_readable_by_its_venue_only(owner_api, outsider_api):
     assert_error(outsider_api.get(f"/venues/chez-a/assets/{asset['id']}"), 404, "not_found")
 
 
+def test_a_library_lists_and_searches_its_own_venue_only(owner_api, outsider_api):
+    ours = owner_api.post("/venues/chez-a/text", {"prompt": "Tacos al pastor"}).json()["asset"]
+    theirs = outsider_api.post("/venues/bar-b/text", {"prompt": "Tacos and beer"}).json()["asset"]
+    for query in ({}, {"q": "tacos"}, {"q": "tacos", "kind": "text"}):
+        mine = owner_api.get("/venues/chez-a/library", data=query).json()["items"]
+        assert [a["id"] for a in mine] == [ours["id"]], query
+        other = outsider_api.get("/venues/bar-b/library", data=query).json()["items"]
+        assert [a["id"] for a in other] == [theirs["id"]], query
+
+
 def test_the_file_of_a_text_asset_is_not_found(owner_api):
     asset = owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}).json()["asset"]
     assert_error(owner_api.get(f"/venues/chez-a/assets/{asset['id']}/file"), 404, "not_found")

@@ -53,6 +53,21 @@ def test_docs_and_schema_are_public(client):
     assert schema["info"]["version"] == "1"
 
 
+def test_the_docs_page_works_offline(client):
+    # Swagger UI comes from our own static files (ninja's bundle), never from a CDN.
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/api/v1/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets), assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert finders.find(asset.removeprefix("/static/")), asset
+    assert '"/api/v1/openapi.json"' in html
+
+
 def test_the_schema_declares_the_error_responses(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     images = paths["/api/v1/venues/{slug}/images"]["post"]["responses"]

@@ -24,6 +24,13 @@ def test_it_shows_the_balance_and_ledger_newest_first(owner_api, venue, simulate
     assert set(body["entries"][0]) == {"kind", "amount", "request_id", "created_at", "note"}
 
 
+def test_a_staff_key_sees_the_balance_but_not_the_history(staff_api, owner_api, venue):
+    # A key acts with its owner's rights: like the Credits page, the ledger is for owners.
+    grant(venue=venue, amount=10, note="Welcome")
+    assert staff_api.get("/venues/chez-a/credits").json() == {"balance": 10, "entries": []}
+    assert len(owner_api.get("/venues/chez-a/credits").json()["entries"]) == 1
+
+
 def test_a_venue_without_credits_has_zero(staff_api, venue):
     assert staff_api.get("/venues/chez-a/credits").json() == {"balance": 0, "entries": []}
 
