@@ -1,7 +1,8 @@
 """The one outbound HTTP seam: every call to an AI provider or to Slack goes through here.
 
 It always sets a timeout and a User-Agent, refuses schemes other than https (http only where the
-caller allows it: self-hosted OpenAI-compatible servers), caps redirects, and turns transport
+caller allows it: self-hosted OpenAI-compatible servers) — on every redirect hop too —, caps redirects,
+drops every credential header when a redirect leaves the host, and turns transport
 failures into fixed, secret-free phrases (as healthchecks' hc/lib/curl.py does). Errors are built
 from status codes and those phrases — never from the URL, headers or query string — so a
 technical detail shown to anyone can never carry an API key or a webhook URL.
@@ -24,7 +25,20 @@ MAX_REDIRECTS = 3
 # Enough pooled connections per provider host for every gunicorn thread to hold one at once
 # (urllib3's default of 10 makes concurrent callers discard and redial connections).
 POOL_SIZE = 32
-_session = requests.Session()
+# Headers that carry a credential. requests drops only Authorization when a redirect leaves the host
+# (or downgrades https → http); Anthropic's key travels in x-api-key, so all of these are dropped.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"})
+
+
+class _Session(requests.Session):
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in [n for n in prepared_request.headers if n.lower() in CREDENTIAL_HEADERS]:
+                del prepared_request.headers[name]
+
+
+_session = _Session()
 _session.max_redirects = MAX_REDIRECTS
 for _scheme in ("https://", "http://"):
     _session.mount(_scheme, HTTPAdapter(pool_connections=16, pool_maxsize=POOL_SIZE))
@@ -74,6 +88,24 @@ def check_scheme(url: str, *, allow_http: bool = False) -> None:
     raise OutboundError("refused_scheme", f"refused {scheme or 'missing'} scheme")
 
 
+def _redirect_guard(allow_http: bool) -> Any:
+    """A response hook (it runs on every hop, before requests follows it) that refuses a redirect to a
+    scheme the first URL could not have used: https → http, or anything else."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.is_redirect:
+            target = response.headers.get("location", "")
+            if urlsplit(target).scheme:  # a relative Location keeps the current (already checked) scheme
+                try:
+                    check_scheme(target, allow_http=allow_http)
+                except OutboundError:
+                    response.close()
+                    raise
+        return response
+
+    return hook
+
+
 def request(
     method: str,
     url: str,
@@ -101,6 +133,7 @@ def request(
             params=params,
             timeout=(min(timeout, 10.0), timeout),
             allow_redirects=True,
+            hooks={"response": [_redirect_guard(allow_http)]},
         )
     except requests.exceptions.Timeout:
         raise OutboundError("timeout", "timed out") from None

@@ -32,6 +32,17 @@ class ProviderError(Exception):
         self.retry_after = retry_after
 
     @property
+    def short(self) -> str:
+        return self._short
+
+    @short.setter
+    def short(self, value: str) -> None:
+        # Adapters redact `short` after building the error: keep str(error) and a traceback's last line
+        # (both read `args`) on the redacted text too, so a logged exception never shows the raw message.
+        self._short = value
+        self.args = (value,)
+
+    @property
     def permanent(self) -> bool:
         """True when retrying the same candidate cannot help."""
         return self.reason not in {Reason.RATE_LIMIT, Reason.SERVER, Reason.TIMEOUT}

@@ -56,3 +56,15 @@ def test_a_crashing_adapter_is_a_failed_attempt_not_a_crash(chain, monkeypatch):
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert [(a.label, a.outcome, a.reason) for a in result.attempts] == [
         ("Buggy", "failed", "malformed_response"), ("Fine", "ok", "")]
+
+
+def test_a_redacted_provider_error_keeps_no_raw_text_anywhere():
+    import traceback
+
+    from resilience.errors import Reason
+    from resilience.providers.base import Adapter, ProviderError
+
+    error = Adapter().fail(ProviderError(Reason.AUTH, "Invalid key sk-live-abcdef123456 for you", 401),
+                           api_key="sk-live-abcdef123456")
+    shown = [error.short, str(error), repr(error), *traceback.format_exception_only(error)]
+    assert all("abcdef123456" not in text for text in shown), shown

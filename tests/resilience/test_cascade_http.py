@@ -115,6 +115,20 @@ def test_a_rate_limit_waits_for_retry_after_then_retries_once(chain, keys, mocke
     assert [(a.outcome, a.status_code) for a in result.attempts] == [("failed", 429), ("ok", None)]
 
 
+def test_a_retry_after_given_as_an_http_date_is_honoured(chain, keys, mocked, clock):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    chain("chat", [("GPT", "openai", "gpt-4o")])
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=6), usegmt=True)
+    mocked.post(f"{OPENAI}/chat/completions", status=503, headers={"Retry-After": later},
+                json=openai_error("The engine is currently overloaded", "server_error", None))
+    mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Done"))
+    result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert result.output.text == "Done"
+    assert len(clock.sleeps) == 1 and 4.0 <= clock.sleeps[0] <= 6.0  # the date has whole seconds
+
+
 def test_a_long_retry_after_moves_on_instead_of_waiting(chain, keys, mocked, clock):
     chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
     mocked.post(f"{OPENAI}/chat/completions", status=429, headers={"retry-after": "120"},
