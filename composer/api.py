@@ -74,6 +74,10 @@ def asset_out(request: HttpRequest, venue: Venue, asset: Asset) -> dict[str, Any
 
 
 def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -> Status:
+    """201 with the new asset. The call's X-Request-ID becomes the request id its ledger entries
+    carry (GET /credits), so a client can match a charge to the call that made it."""
+    if generation.asset.request_id:
+        request.request_id = generation.asset.request_id  # type: ignore[attr-defined]
     return Status(201, {"asset": asset_out(request, venue, generation.asset),
                         "credits_charged": generation.credits_charged, "balance": generation.balance})
 

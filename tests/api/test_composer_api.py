@@ -40,6 +40,14 @@ def test_it_generates_an_image(owner_api, venue):
     assert Asset.objects.get(pk=body["asset"]["id"]).venue == venue
 
 
+def test_the_request_id_of_a_call_is_the_one_its_charge_carries(owner_api):
+    response = owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"})
+    assert response.status_code == 201
+    charge = owner_api.get("/venues/chez-a/credits").json()["entries"][0]
+    assert charge["kind"] == "charge"
+    assert charge["request_id"] == response["X-Request-ID"]
+
+
 def test_the_image_url_serves_the_bytes(owner_api):
     asset = owner_api.post(IMAGES, {"prompt": "Soup"}).json()["asset"]
     assert asset["image_url"].endswith(f"/api/v1/venues/chez-a/assets/{asset['id']}/file")

@@ -92,7 +92,11 @@ def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeyp
     assert body["technical_detail"] == ("social.generateImage: KIE Nano Banana 2 → safety; "
                                         "OpenAI last-ditch → model_not_found (404)")
     assert SECRET not in response.content.decode()
-    assert owner_api.get("/venues/chez-a/credits").json()["balance"] == 100
+    credits = owner_api.get("/venues/chez-a/credits").json()
+    assert credits["balance"] == 100
+    # Held, then refunded exactly once, under the request id the venue was given.
+    assert [(e["kind"], e["amount"]) for e in credits["entries"]] == [("refund", 4), ("charge", -4), ("grant", 100)]
+    assert {e["request_id"] for e in credits["entries"][:2]} == {body["request_id"]}
 
     alerts = admin_api.get("/admin/alerts").json()
     assert alerts["unacknowledged"] == 1
@@ -119,3 +123,6 @@ def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeyp
     for leg in ("OpenAI", "openai", "gpt-image", "KIE", "kie"):
         assert leg not in response.content.decode()
     assert admin_api.get("/admin/alerts").json()["unacknowledged"] == 1
+    entries = owner_api.get("/venues/chez-a/credits").json()["entries"]
+    assert [(e["kind"], e["amount"]) for e in entries] == [("charge", -4), ("refund", 4), ("charge", -4),
+                                                          ("grant", 100)]
