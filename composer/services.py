@@ -15,6 +15,7 @@ Nothing returned here says which provider or chain leg answered: the venue never
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,10 @@ DEFAULT_PAGE_SIZE = 24
 INDEX_BATCH = 64
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+ALREADY_SUBMITTED_MESSAGE = ("That was sent twice, so we're only doing it once. It will be in your Library in a "
+                             "moment — if it isn't, just try again.")
 
 
 @dataclass(frozen=True)
@@ -114,14 +119,21 @@ def _run(kind: str, request: AIRequest, *, venue: Venue, service: str, request_i
 
 
 def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRequest,
-              asset_fields: dict[str, Any]) -> Generation:
-    """The one paid path: hold credits, run the chain, save the asset; refund on any failure."""
-    request_id = new_request_id()
+              asset_fields: dict[str, Any], request_id: str = "") -> Generation:
+    """The one paid path: hold credits, run the chain, save the asset; refund on any failure.
+
+    `request_id` (optional) is the caller's idempotency key: the gate charges a venue at most
+    once per request id, so a repeat of the same id is refused (409 `conflict`, calm copy)
+    before anything runs, whether the first is still working, succeeded or failed."""
+    request_id = _clean_request_id(request_id)
     try:
         with gate.held(venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user)) as charged:
             output = _run(kind, request, venue=venue, service=service, request_id=request_id)
             asset = _save_asset(venue=venue, user=user, output=output, request_id=request_id, **asset_fields)
     except FriendlyError as error:
+        if error.code == "conflict":  # the same submission again (a double click, a reload)
+            raise FriendlyError("conflict", ALREADY_SUBMITTED_MESSAGE, error.technical_detail, http_status=409,
+                                request_id=request_id) from None
         error.request_id = error.request_id or request_id
         raise
     except Exception as exc:
@@ -132,6 +144,16 @@ def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRe
                             http_status=503, request_id=request_id) from exc
     index_asset(venue=venue, user=user, asset=asset)
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
+
+
+def _clean_request_id(request_id: str) -> str:
+    """The caller's idempotency key (letters, digits, - and _; 8 to 64), or a new id when none."""
+    if not request_id:
+        return new_request_id()
+    if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
+        raise _invalid("Something went wrong with this form. Please reload the page and try again.",
+                       "request_id must be 8-64 letters, digits, - or _")
+    return request_id
 
 
 def _user_or_none(user: Any) -> Any:
@@ -157,7 +179,7 @@ def _save_asset(*, venue: Venue, user: Any, output: AIOutput, request_id: str, k
 
 
 def generate_image(*, venue: Venue, user: Any, prompt: str, style: str = "",
-                   reference: str | bytes | None = None) -> Generation:
+                   reference: str | bytes | None = None, request_id: str = "") -> Generation:
     """Generate an image through the image chain (service `social.generateImage`) and save it to
     the Library.
 
@@ -165,16 +187,19 @@ def generate_image(*, venue: Venue, user: Any, prompt: str, style: str = "",
     WebP; at most 10 MiB). Raises FriendlyError `invalid_input` / `payload_too_large` for bad
     input and `insufficient_credits` (402) — in those cases nothing is charged or written — and
     ChainExhausted when every candidate failed (the gate refunds, the cascade records the alert).
+    `request_id` (optional, every paid call takes it): an idempotency key — a second call with
+    the same id is refused with FriendlyError `conflict` (409) and is neither charged nor run.
     """
     prompt = _clean_prompt(prompt)
     style = _clean_text(style, field="style", required=False, max_length=STYLE_MAX_LENGTH)
     ref_bytes, ref_mime = decode_image(reference) if reference else (None, "")
     request = AIRequest(prompt=prompt, style=style, reference_image=ref_bytes, reference_mime=ref_mime)
     return _generate(venue=venue, user=user, kind="image", service="social.generateImage", request=request,
-                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style})
+                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style},
+                     request_id=request_id)
 
 
-def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str) -> Generation:
+def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str, request_id: str = "") -> Generation:
     """A new version of an image asset: the asset's image is the reference, `instruction` says
     what to change (service `editor.editImage`). The new asset's `parent` is `asset`.
 
@@ -190,7 +215,7 @@ def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str) -> Ge
     request = AIRequest(prompt=instruction, style=asset.style, reference_image=reference, reference_mime=mime)
     return _generate(venue=venue, user=user, kind="image", service="editor.editImage", request=request,
                      asset_fields={"kind": Asset.Kind.IMAGE, "prompt": instruction, "style": asset.style,
-                                   "parent": asset})
+                                   "parent": asset}, request_id=request_id)
 
 
 def _read_image(asset: Asset) -> tuple[bytes, str]:
@@ -203,7 +228,7 @@ def _read_image(asset: Asset) -> tuple[bytes, str]:
     return decode_image(data)
 
 
-def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "") -> Generation:
+def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "", request_id: str = "") -> Generation:
     """Write a social caption through the chat chain (service `social.writeCaption`); the
     Library gets a `text` asset. Errors as `generate_image`."""
     prompt = _clean_prompt(prompt, message="Tell us what the post is about — a sentence is plenty.")
@@ -212,10 +237,11 @@ def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "") -> Ge
               "Reply with the caption only." + (f" Tone: {tone}." if tone else ""))
     request = AIRequest(prompt=prompt, system=system)
     return _generate(venue=venue, user=user, kind="chat", service="social.writeCaption", request=request,
-                     asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone})
+                     asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone}, request_id=request_id)
 
 
-def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "") -> Generation:
+def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "",
+                request_id: str = "") -> Generation:
     """Read a menu photo or PDF through the OCR chain (service `menu.importFromPhoto`); the
     Library gets an `ocr` asset holding the text.
 
@@ -225,7 +251,7 @@ def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "
     data, sniffed = decode_image(document, allow_pdf=True)
     request = AIRequest(document=data, document_mime=sniffed)
     return _generate(venue=venue, user=user, kind="ocr", service="menu.importFromPhoto", request=request,
-                     asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"})
+                     asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"}, request_id=request_id)
 
 
 # --- Embeddings and the Library ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
+from composer.services import new_request_id
 from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
@@ -24,6 +26,9 @@ from resilience.errors import FriendlyError
 INPUT_ERROR_CODES = frozenset({"invalid_input", "payload_too_large"})
 
 View = Callable[..., HttpResponse]
+
+# The one-time id each paid form carries (composer/_submission.html renders new_request_id()).
+_SUBMISSION = re.compile(r"[0-9a-f]{32}")
 
 
 def login_and_venue_required(view: View) -> View:
@@ -64,8 +69,19 @@ def render_page(request: VenueRequest, template: str, fragment: str, context: di
 
 
 def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
+    """What every venue page renders with. `new_submission_id` is a callable on purpose: the
+    template calls it once per paid form, so each rendered form gets its own fresh id."""
     venue = current_venue(request)
-    return {"venue": venue, "balance": balance_of(venue), **extra}
+    return {"venue": venue, "balance": balance_of(venue), "new_submission_id": new_request_id, **extra}
+
+
+def submission_id(request: VenueRequest) -> str:
+    """The posted form's one-time id, passed to the service as the request id: the credit gate
+    charges (and so runs) one request id at most once, so a double click without JavaScript or
+    a reload of the result page never pays twice. "" when missing or malformed (a new id is
+    used). The response always renders a fresh id, so trying again after a failure works."""
+    value = request.POST.get("submission", "")
+    return value if _SUBMISSION.fullmatch(value) else ""
 
 
 def show_error(error: FriendlyError, form: forms.Form, context: dict[str, Any], key: str = "error") -> None:

@@ -16,6 +16,7 @@ from composer.views.common import (
     page_context,
     render_page,
     show_error,
+    submission_id,
 )
 from credits.gate import balance_of, cost_of
 from resilience.errors import FriendlyError
@@ -46,6 +47,7 @@ def generate_image(request: VenueRequest) -> HttpResponse:
             context["image_result"] = services.generate_image(
                 venue=current_venue(request), user=request.user, prompt=form.cleaned_data["prompt"],
                 style=form.cleaned_data["style"], reference=reference[0] if reference else None,
+                request_id=submission_id(request),
             )
         except FriendlyError as error:
             show_error(error, form, context, "image_error")
@@ -62,7 +64,7 @@ def write_caption(request: VenueRequest) -> HttpResponse:
         try:
             context["caption_result"] = services.write_caption(
                 venue=current_venue(request), user=request.user, prompt=form.cleaned_data["prompt"],
-                tone=form.cleaned_data["tone"],
+                tone=form.cleaned_data["tone"], request_id=submission_id(request),
             )
         except FriendlyError as error:
             show_error(error, form, context, "caption_error")

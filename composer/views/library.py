@@ -16,6 +16,7 @@ from composer.views.common import (
     page_context,
     render_page,
     show_error,
+    submission_id,
 )
 from credits.gate import balance_of
 from resilience.errors import FriendlyError
@@ -46,7 +47,8 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             context["result"] = services.edit_image(
-                venue=asset.venue, user=request.user, asset=asset, instruction=form.cleaned_data["instruction"]
+                venue=asset.venue, user=request.user, asset=asset, instruction=form.cleaned_data["instruction"],
+                request_id=submission_id(request),
             )
             context["balance"] = balance_of(current_venue(request))
         except FriendlyError as error:

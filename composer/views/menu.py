@@ -14,6 +14,7 @@ from composer.views.common import (
     page_context,
     render_page,
     show_error,
+    submission_id,
 )
 from credits.gate import balance_of
 from resilience.errors import FriendlyError
@@ -29,7 +30,8 @@ def menu_import(request: VenueRequest) -> HttpResponse:
         data, mime = form.cleaned_data["document"]
         try:
             context["result"] = services.import_menu(
-                venue=current_venue(request), user=request.user, document=data, mime=mime
+                venue=current_venue(request), user=request.user, document=data, mime=mime,
+                request_id=submission_id(request),
             )
             context["balance"] = balance_of(current_venue(request))
         except FriendlyError as error:

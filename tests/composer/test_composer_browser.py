@@ -160,3 +160,25 @@ def test_library_search_falls_back_to_word_matches_calmly(login, live_server, st
     expect(page.locator(f"#asset-{soup.pk}")).to_be_visible()
     expect(page.locator(".banner-red")).to_have_count(0)
     screenshot("library-word-matches")
+
+
+def test_without_javascript_reloading_the_result_does_not_pay_twice(_browser, live_server, staff, funded, simulated):
+    """No htmx to disable the button: the form's one-time id is what stops a re-posted form."""
+    context = _browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "sam")
+        page.fill("#id_password", "pw-sam")
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/composer/")
+        page.fill("#id_prompt", "Lemon tart")
+        page.get_by_role("button", name="Generate image").click()
+        expect(page.locator("#image-panel figure.result img")).to_be_visible()
+        with page.expect_response(lambda r: r.url.endswith("/composer/image/") and r.request.method == "POST"):
+            page.reload()  # the browser posts the same form again
+        expect(page.locator("#image-panel .friendly-error")).to_contain_text("only doing it once")
+        assert Asset.objects.count() == 1
+        assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")
+    finally:
+        context.close()

@@ -283,3 +283,37 @@ def test_a_crash_while_indexing_never_fails_the_generation(funded, staff, simula
     result = services.generate_image(venue=funded, user=staff, prompt="Pasta")
     assert Asset.objects.get() == result.asset and result.balance == START_BALANCE - gate.cost_of("image")
     assert f"indexing asset {result.asset.pk} failed" in caplog.text
+
+
+# --- The caller's request id: an idempotency key -------------------------------------------------
+
+def test_a_repeated_request_id_is_refused_without_a_charge_or_a_call(funded, staff, simulated, monkeypatch):
+    first = services.write_caption(venue=funded, user=staff, prompt="Autumn", request_id="form-1234")
+    calls = []
+    monkeypatch.setattr(services.cascade, "run", lambda *a, **k: calls.append(a))
+    with pytest.raises(FriendlyError) as caught:
+        services.write_caption(venue=funded, user=staff, prompt="Autumn", request_id="form-1234")
+    error = caught.value
+    assert (error.code, error.http_status, error.request_id) == ("conflict", 409, "form-1234")
+    assert "only doing it once" in error.user_message
+    assert calls == [] and _charges(funded).count() == 1 and Asset.objects.get() == first.asset
+    assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REFUND).exists()  # the first stays paid
+    assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("chat")
+
+
+def test_a_failed_request_id_stays_used(funded, staff, simulated, chain):
+    chain("chat", "gone")
+    with pytest.raises(ChainExhausted):
+        services.write_caption(venue=funded, user=staff, prompt="Autumn", request_id="form-5678")
+    chain("chat", "ok")
+    with pytest.raises(FriendlyError) as caught:
+        services.write_caption(venue=funded, user=staff, prompt="Autumn", request_id="form-5678")
+    assert caught.value.code == "conflict" and gate.balance_of(funded) == START_BALANCE
+
+
+@pytest.mark.parametrize("request_id", ["short", "x" * 65, "../etc", "with space", 42])
+def test_a_malformed_request_id_is_invalid_and_charges_nothing(funded, staff, simulated, request_id):
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Pasta", request_id=request_id)
+    assert caught.value.code == "invalid_input"
+    assert not _charges(funded).exists() and not Asset.objects.exists()

@@ -309,3 +309,74 @@ def test_a_user_without_a_venue_is_sent_home(client, django_user_model):
     client.force_login(django_user_model.objects.create_user(username="nobody", password="pw"))
     response = client.get("/composer/")
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+# --- Double submits: one charge per rendered form ------------------------------------------------
+
+def _submission_ids(body: str) -> list[str]:
+    import re
+
+    return re.findall(r'name="submission" value="([0-9a-f]{32})"', body)
+
+
+def test_each_paid_form_carries_its_own_fresh_submission_id(as_staff, image):
+    composer, again = (as_staff.get("/composer/").content.decode() for _ in range(2))
+    assert len(_submission_ids(composer)) == 2  # image and caption
+    assert len(set(_submission_ids(composer) + _submission_ids(again))) == 4
+    assert len(_submission_ids(as_staff.get("/menu/import/").content.decode())) == 1
+    assert len(_submission_ids(as_staff.get(f"/library/{image.pk}/edit/").content.decode())) == 1
+
+
+def _post_twice(client, url, data, *, files=None, htmx=False):
+    token = _submission_ids(client.get("/composer/").content.decode())[0]
+    headers = HTMX if htmx else {}
+    responses = []
+    for _ in range(2):
+        payload = {**data, "submission": token, **({name: make() for name, make in files.items()} if files else {})}
+        responses.append(client.post(url, payload, **headers))
+    return token, responses
+
+
+@pytest.mark.parametrize(("url", "data", "files", "kind"), [
+    ("/composer/image/", {"prompt": "Pasta"}, None, "image"),
+    ("/composer/caption/", {"prompt": "Autumn"}, None, "chat"),
+    ("/menu/import/", {}, {"document": lambda: SimpleUploadedFile("menu.png", image_bytes())}, "ocr"),
+])
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_repeated_submission_is_charged_and_run_once(as_staff, funded, simulated, url, data, files, kind, htmx):
+    token, (first, second) = _post_twice(as_staff, url, data, files=files, htmx=htmx)
+    assert first.status_code == second.status_code == 200
+    assert _charges(funded).count() == 1 and Asset.objects.count() == 1
+    assert Asset.objects.get().request_id == token
+    assert gate.balance_of(funded) == START_BALANCE - gate.cost_of(kind)
+    body = second.content.decode()
+    assert "banner-amber" in body and "sent twice, so we&#x27;re only doing it once" in body
+    assert f"Request ID: <span class=\"request-id\">{token}</span>" in body
+    assert token not in _submission_ids(body) and _submission_ids(body)  # the next try is a new one
+
+
+def test_a_repeated_edit_makes_one_version(as_staff, funded, image):
+    token, (first, second) = _post_twice(as_staff, f"/library/{image.pk}/edit/", {"instruction": "Add basil"})
+    assert Asset.objects.filter(parent=image).count() == 1 and _charges(funded).count() == 2
+    assert "sent twice" in second.content.decode()
+
+
+def test_trying_again_after_a_failure_is_a_new_submission(as_staff, funded, simulated, chain):
+    chain("image", "gone")
+    token = _submission_ids(as_staff.get("/composer/").content.decode())[0]
+    failed = as_staff.post("/composer/image/", {"prompt": "Pasta", "submission": token}, **HTMX).content.decode()
+    assert "couldn&#x27;t generate your image" in failed and gate.balance_of(funded) == START_BALANCE
+    retry = _submission_ids(failed)[0]
+    assert retry != token
+    chain("image", "ok")
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta", "submission": retry}, **HTMX)
+    assert Asset.objects.get().request_id == retry and "banner" not in response.content.decode()
+    assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "../../etc/passwd", "A" * 32, "0" * 33])
+def test_a_missing_or_malformed_submission_id_is_replaced(as_staff, funded, simulated, token):
+    response = as_staff.post("/composer/image/", {"prompt": "Pasta", "submission": token}, **HTMX)
+    assert response.status_code == 200 and "form-error" not in response.content.decode()
+    asset = Asset.objects.get()
+    assert asset.request_id != token and len(asset.request_id) == 32

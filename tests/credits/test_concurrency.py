@@ -179,3 +179,16 @@ def test_concurrent_first_grants_create_one_wallet_and_lose_nothing(venue):
     assert all(isinstance(r, LedgerEntry) for r in results), results
     assert Wallet.objects.count() == 1
     assert gate.balance_of(venue) == 5 * THREADS
+
+
+def test_the_same_request_id_charged_concurrently_is_charged_once(venue):
+    """A double-submitted form: every thread carries the same request id; one pays, the rest are refused."""
+    cost = gate.cost_of("image")
+    gate.grant(venue=venue, amount=cost * THREADS, note="")
+
+    results = run_together([lambda: gate.charge(venue=venue, kind="image", request_id="form-once")] * THREADS)
+
+    assert [type(r).__name__ for r in results].count("Charged") == 1
+    assert _codes([r for r in results if not isinstance(r, gate.Charged)]) == ["conflict"] * (THREADS - 1)
+    assert LedgerEntry.objects.filter(kind="charge").count() == 1 and Hold.objects.count() == 1
+    assert gate.balance_of(venue) == cost * (THREADS - 1)
