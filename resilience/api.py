@@ -6,6 +6,7 @@ Handlers are thin: resolve access, call resilience.chains / resilience.primaries
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -33,10 +34,25 @@ router = Router(tags=["AI settings"])
 admin_router = Router(tags=["admin: providers and chains"])
 
 
+def without_secrets(url: str) -> str:
+    """`url` without user info, query string or fragment: an operator may have put a token in a
+    `<PROVIDER>_BASE_URL`, and no response shows one."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def _provider_out(spec: ProviderSpec) -> dict[str, Any]:
     models = {kind: spec.models_for(kind) for kind in SERVICE_KINDS}
     return {"id": spec.id, "label": spec.label, "env_key": spec.env_key,
-            "base_url": default_base_url(spec.id), "models": models}
+            "base_url": without_secrets(default_base_url(spec.id)), "models": models}
 
 
 def _candidate_out(candidate: ChainCandidate) -> dict[str, Any]:

@@ -35,6 +35,19 @@ def test_it_lists_providers_with_defaults_and_models(admin_api, monkeypatch):
     assert {"kie", "openrouter", "anthropic", "deepseek", "mistral"} <= set(providers)
 
 
+@pytest.mark.parametrize(("env", "shown"), [
+    ("https://user:tok-SECRET@proxy.example:8443/v1?key=SECRET#SECRET", "https://proxy.example:8443/v1"),
+    ("http://[::1]:11434/v1", "http://[::1]:11434/v1"),
+    ("https://[broken/v1", ""),
+])
+def test_a_provider_base_url_never_shows_credentials(admin_api, monkeypatch, env, shown):
+    monkeypatch.setenv("OPENAI_BASE_URL", env)
+    response = admin_api.get("/admin/providers")
+    assert response.status_code == 200
+    assert {p["id"]: p for p in response.json()}["openai"]["base_url"] == shown
+    assert b"SECRET" not in response.content
+
+
 # --- Chains ---------------------------------------------------------------------------------------
 
 def test_it_reads_the_seeded_chain_in_priority_order(admin_api):
