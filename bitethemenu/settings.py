@@ -169,7 +169,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (breaker state, shared counters) -------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Bounded waits: an unreachable Redis that drops packets must cost an AI call a second, not the
+    # OS's minutes-long connect timeout (resilience.health then leaves the cache alone for a while).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}}}
 else:
     # Room for every candidate's breaker and stats: when full, locmem culls a third of its entries,
     # and a culled breaker quietly closes (Django's default is 300 entries).

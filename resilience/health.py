@@ -17,7 +17,9 @@ half-open breaker). `skipped` means no call was made and is ignored.
 
 State lives in the cache (Redis via REDIS_URL in production, so several app servers share it; local
 memory in the embedded default). The cache is an optimisation, never a dependency: if it raises,
-the breaker reads as closed, stats are dropped and a warning is logged (at most once a minute).
+the breaker reads as closed, stats are dropped and a warning is logged (at most once a minute); the
+process then leaves the cache alone for CACHE_RETRY_SECONDS, so a cache that hangs until its socket
+timeout costs one call that wait, not every call.
 
 Health stats (success rate, median latency, last error) cover the last hour, from the most recent
 `SAMPLE_LIMIT` attempts kept in one cache key per candidate, so each candidate uses a handful of
@@ -52,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 # Replace in tests (monkeypatch.setattr(health, "now", clock)); every state decision reads it.
 now: Callable[[], float] = time.time
+# Process-local timing of cache failures (the warning's rate limit, the back-off); replaceable too.
+monotonic: Callable[[], float] = time.monotonic
 
 State = Literal["closed", "open", "half_open"]
 
@@ -73,6 +77,11 @@ COUNTABLE_REASONS = frozenset(Reason) - NEUTRAL_REASONS - IGNORED_REASONS
 _sample_locks: dict[str, threading.Lock] = {}
 _WARN_EVERY_SECONDS = 60.0
 _last_warning_at = -_WARN_EVERY_SECONDS
+# After a cache failure this process leaves that cache alone for a few seconds (breakers read as
+# closed): an unreachable Redis that times out instead of refusing would otherwise cost every AI call
+# a timeout per cache operation. Monotonic time, per cache alias.
+CACHE_RETRY_SECONDS = 5.0
+_cache_down_until: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,8 @@ def _probe_lock_ttl() -> int:
 
 def _warn_cache_down(exc: BaseException) -> None:
     global _last_warning_at
-    moment = time.monotonic()
+    moment = monotonic()
+    _cache_down_until[CACHE_ALIAS] = moment + CACHE_RETRY_SECONDS
     if moment - _last_warning_at >= _WARN_EVERY_SECONDS:
         _last_warning_at = moment
         logger.warning(
@@ -166,8 +176,15 @@ def _warn_cache_down(exc: BaseException) -> None:
         )
 
 
+def _skip_if_recently_down() -> None:
+    if monotonic() < _cache_down_until.get(CACHE_ALIAS, float("-inf")):
+        raise _CacheDown
+
+
 def _call(method: str, *args: Any, **kwargs: Any) -> Any:
-    """One cache call; any exception becomes _CacheDown (after a rate-limited warning)."""
+    """One cache call; any exception becomes _CacheDown (after a rate-limited warning). Within
+    CACHE_RETRY_SECONDS of a failure, _CacheDown at once without touching the cache."""
+    _skip_if_recently_down()
     try:
         return getattr(_cache(), method)(*args, **kwargs)
     except Exception as exc:  # any backend failure: connection refused, timeout, bad pickle…
@@ -261,6 +278,7 @@ def _record_sample(base: str, samples: list[Any] | None, *, ok: bool, reason: st
 
 def _incr(counter: str) -> int:
     """Atomically add one to a counter that may not exist yet (Django's incr needs the key)."""
+    _skip_if_recently_down()
     cache = _cache()
     try:
         cache.add(counter, 0, timeout=_STATE_TTL)

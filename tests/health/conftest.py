@@ -20,6 +20,12 @@ class FakeClock:
         self.t += seconds
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache_backoff(monkeypatch):
+    """Each test starts with no remembered cache failure (health backs off a failed cache for a while)."""
+    monkeypatch.setattr(health, "_cache_down_until", {})
+
+
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
