@@ -14,6 +14,13 @@ from bitethemenu.models import Venue
 SLACK_NOT_DELIVERED = (SlackStatus.FAILED, SlackStatus.SUPPRESSED)
 
 
+def _text_param(params: Any, name: str, limit: int) -> str:
+    # A NUL can match no stored value, and PostgreSQL refuses it in a query (a 500): ignore it,
+    # like any other value that matches nothing we know.
+    value = params.get(name, "")[:limit]
+    return "" if "\x00" in value else value
+
+
 @dataclass(frozen=True)
 class InboxFilter:
     unacknowledged: bool = False
@@ -29,8 +36,8 @@ class InboxFilter:
         return cls(
             unacknowledged=params.get("status") == "unacknowledged",
             kind=kind if kind in Kind.values else "",
-            service=params.get("service", "")[:100],
-            venue=params.get("venue", "")[:80],
+            service=_text_param(params, "service", 100),
+            venue=_text_param(params, "venue", 80),
             slack_failed=params.get("slack") == "failed",
         )
 

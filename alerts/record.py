@@ -19,24 +19,39 @@ from alerts import notify
 from alerts.attempts import Attempt
 from alerts.models import Alert, AlertAttempt, SlackStatus
 
+MAX_DURATION_MS = 2**31 - 1  # the largest value a PositiveIntegerField holds on every database
+
+
+def _storable(text: str, limit: int | None = None) -> str:
+    """`text` as every database can store it: no NUL (PostgreSQL refuses it) and no lone surrogate
+    (no UTF-8 encoding), then cut to the column size. Provider messages are free text; one odd
+    byte in them must never cost the alert its row."""
+    text = (text or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit is not None else text
+
+
+def _http_status(code: int | None) -> int | None:
+    # An HTTP status or nothing: anything else would overflow the small positive integer column.
+    return code if code is not None and 0 <= code < 1000 else None
+
 
 def _last_error(attempts: Sequence[Attempt]) -> str:
     failed = [a for a in attempts if a.outcome != "ok"]
-    return failed[-1].summary if failed else (attempts[-1].summary if attempts else "")
+    return _storable(failed[-1].summary if failed else (attempts[-1].summary if attempts else ""))
 
 
 def _attempt_row(alert: Alert, position: int, attempt: Attempt) -> AlertAttempt:
     return AlertAttempt(
         alert=alert,
         position=position,
-        label=attempt.label[:200],
-        provider=attempt.provider[:50],
-        model=attempt.model[:200],
-        outcome=attempt.outcome[:20],
-        reason=attempt.reason[:40],
-        status_code=attempt.status_code,
-        message=attempt.message[:500],
-        duration_ms=max(0, int(attempt.duration_ms)),
+        label=_storable(attempt.label, 200),
+        provider=_storable(attempt.provider, 50),
+        model=_storable(attempt.model, 200),
+        outcome=_storable(attempt.outcome, 20),
+        reason=_storable(attempt.reason, 40),
+        status_code=_http_status(attempt.status_code),
+        message=_storable(attempt.message, 500),
+        duration_ms=min(max(0, int(attempt.duration_ms)), MAX_DURATION_MS),
     )
 
 
@@ -52,9 +67,9 @@ def record_exhaustion(
     slack = SlackStatus.PENDING if settings.SLACK_ALERTS_WEBHOOK_URL else SlackStatus.NOT_CONFIGURED
     alert = Alert.objects.create(
         kind=kind,
-        service=service[:100],
+        service=_storable(service, 100),
         venue=venue,
-        request_id=(request_id or "")[:100],
+        request_id=_storable(request_id, 100),
         last_error=_last_error(attempts),
         created_at=timezone.now(),
         slack_status=slack,

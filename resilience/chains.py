@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -25,6 +26,9 @@ ENV_KEY_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 HTTP_ALLOWED_PROVIDERS = frozenset({"openai_compatible"})
 # Column sizes of ChainCandidate: checked here so a long value is a card error, not a DB error.
 MAX_LENGTHS = {"label": 120, "provider": 40, "model": 200, "env_key": 100, "base_url": 500}
+# Notes are a TextField; the cap matches the API's (resilience.schemas.Notes), so both surfaces agree.
+MAX_NOTES = 4000
+SINGLE_LINE_FIELDS = ("label", "provider", "model", "env_key", "base_url")
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,26 @@ def _provider_ids() -> dict[str, ProviderSpec]:
     return {p.id: p for p in available_providers()}
 
 
+def _text_error(value: str, *, single_line: bool) -> str:
+    """Characters no field may hold: NUL and lone surrogates (PostgreSQL text refuses them, so they
+    would fail in the database instead of on the card), and in one-line fields any control
+    character (a pasted tab or line break inside an id or a URL is never meant)."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if ch == "\x00" or category == "Cs" or (single_line and category == "Cc"):
+            return "Remove the invisible control characters (a pasted tab, line break or NUL)."
+    return ""
+
+
 def _base_url_error(base_url: str, *, allow_http: bool) -> str:
     if not base_url:
         return ""
-    parts = urlsplit(base_url)
+    if any(ch.isspace() for ch in base_url):
+        return "A URL has no spaces."
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[::1"
+        return "Enter a full URL starting with https:// (for example https://api.example.com/v1)."
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "Enter a full URL starting with https:// (for example https://api.example.com/v1)."
     if parts.scheme == "http" and not allow_http:
@@ -166,7 +186,11 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
     elif provider is not None and allow_http and not spec.base_url and not default_base_url(provider.id):
         # A self-hosted server has no public default: without a URL there is nothing to call.
         errors["base_url"] = f"{provider.label} has no default base URL: enter the server's URL."
-    for field, limit in MAX_LENGTHS.items():
+    for field in (*SINGLE_LINE_FIELDS, "notes"):
+        if field not in errors and (text_error := _text_error(getattr(spec, field),
+                                                              single_line=field in SINGLE_LINE_FIELDS)):
+            errors[field] = text_error
+    for field, limit in (*MAX_LENGTHS.items(), ("notes", MAX_NOTES)):
         if field not in errors and len(getattr(spec, field)) > limit:
             errors[field] = f"At most {limit} characters."
     return errors
@@ -177,7 +201,8 @@ def validate_chain(kind: str, specs: Sequence[CandidateSpec]) -> dict[int, dict[
 
     Checks: a known provider that offers this kind; a label and a model id; an env key name that
     looks like an env var; a base URL that is http(s) with a host (https unless the provider is
-    openai_compatible) and carries no credentials, query string or fragment.
+    openai_compatible) and carries no spaces, credentials, query string or fragment; no control
+    characters (none in one-line fields, no NUL anywhere); the column sizes (notes: MAX_NOTES).
     """
     _check_kind(kind)
     providers = _provider_ids()

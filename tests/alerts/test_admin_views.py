@@ -233,3 +233,45 @@ def test_the_admin_changelist_action_acknowledges(admin_client, superadmin):
     assert "Acknowledged 2 alert(s)" in response.content.decode()
     assert Alert.objects.unacknowledged().count() == 0
     assert admin_client.get("/admin/alerts/alert/add/").status_code == 403
+
+
+def _badge_counts(queries) -> int:
+    return sum(1 for q in queries if 'COUNT(' in q["sql"].upper() and '"alerts_alert"' in q["sql"]
+               and '"acknowledged_at" IS NULL' in q["sql"])
+
+
+@pytest.mark.parametrize("url", ["/admin/", INBOX, "/admin/super/ai-fallbacks/image/", "/admin/auth/user/",
+                                 "/admin/alerts/alert/", "/admin/password_change/"])
+def test_every_admin_page_counts_the_badge_with_one_query(admin_client, url, django_assert_max_num_queries):
+    _alert()
+    with django_assert_max_num_queries(20) as captured:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert 'title="1 unacknowledged alert">1</span>' in response.content.decode()
+    assert _badge_counts(captured.captured_queries) == 1
+
+
+@pytest.mark.parametrize("query", ["?service=a%00b", "?venue=a%00b", "?kind=%00", "?status=%00&slack=%00",
+                                   "?page=%00", "?page=99999999999999999999", "?service=" + "s" * 5000])
+def test_crafted_filters_are_ignored_never_a_500(admin_client, query):
+    alert = _alert()
+    admin_client.raise_request_exception = False
+    response = admin_client.get(INBOX + query)
+    assert response.status_code == 200
+    assert f'id="alert-{alert.pk}"' in response.content.decode() or "No alerts match" in response.content.decode()
+
+
+def test_crafted_posts_never_give_a_500(admin_client):
+    alert = _alert()
+    admin_client.raise_request_exception = False
+    for url, data in [
+        (reverse("admin:super-alerts-ack", args=[2**63 - 1]), {}),
+        (reverse("admin:super-alerts-ack", args=[alert.pk]), {"next": "\x00"}),
+        (reverse("admin:super-alerts-ack-all"), {"next": "//evil.example/"}),
+        (reverse("admin:super-alerts-enable-slack"), {"next": "x" * 100_000}),
+    ]:
+        response = admin_client.post(url, data)
+        assert response.status_code == 302, url
+        assert not response["Location"].startswith("//evil")
+    alert.refresh_from_db()
+    assert alert.is_acknowledged

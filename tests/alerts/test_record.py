@@ -36,6 +36,32 @@ def test_it_marks_slack_not_configured_without_a_webhook(venue, seed_attempts, s
     assert alert.venue is None
 
 
+def test_odd_provider_text_never_costs_the_alert_its_row(venue):
+    """A provider message with a NUL or a lone surrogate (JSON "\\u0000", "\\ud800") is free text from
+    outside: PostgreSQL refuses NUL and no database stores a lone surrogate, so it is cleaned."""
+    from alerts.attempts import Attempt
+
+    odd = Attempt("KIE\x00 Nano", "kie", "nano-banana-2\x00", "failed", "safety", 200,
+                  "flagged \x00as\ud800 sensitive", 10**12)
+    alert = record_exhaustion(kind="image", service="social.generateImage\x00", venue=venue, attempts=[odd],
+                              request_id="req\x00-1")
+    alert.refresh_from_db()
+    row = alert.attempts.get()
+    assert (row.label, row.model, row.message) == ("KIE Nano", "nano-banana-2", "flagged as? sensitive")
+    assert (alert.service, alert.request_id) == ("social.generateImage", "req-1")
+    assert alert.last_error == "KIE Nano → safety (200): flagged as? sensitive"
+    assert row.duration_ms == 2**31 - 1
+
+
+def test_a_status_that_is_not_http_is_dropped(venue):
+    from alerts.attempts import Attempt
+
+    alert = record_exhaustion(kind="chat", service="s", venue=venue, attempts=[
+        Attempt("A", "openai", "m", "failed", "server", 70000, "odd", 1),
+        Attempt("B", "openai", "m", "failed", "server", -1, "odd", 1)])
+    assert [a.status_code for a in alert.attempts.all()] == [None, None]
+
+
 def test_it_rolls_back_with_the_caller(venue, seed_attempts):
     from django.db import transaction
 

@@ -231,3 +231,42 @@ def test_the_raw_tables_are_read_only_in_django_admin(admin_client, model):
 def test_a_model_that_needs_a_reference_image_says_so(admin_client):
     html = admin_client.get(PAGE + "image/").content.decode()
     assert html.count("Tried only when the request carries a reference image") == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"base_url": "https://[::1/v1"}, "base_url"),  # urlsplit raises on an unclosed IPv6 bracket
+        ({"base_url": "https://proxy.example .com/v1"}, "base_url"),
+        ({"label": "Nul\x00label"}, "label"),  # PostgreSQL refuses NUL: a card error, not a 500
+        ({"model_other": "gpt\x00image"}, "model"),
+        ({"notes": "a\x00b"}, "notes"),
+        ({"notes": "n" * 4001}, "notes"),
+        ({"label": "L" * 100_000}, "label"),
+    ],
+)
+def test_crafted_cards_are_errors_on_the_card_never_a_500(admin_client, override, field):
+    before, revisions = _rows("image"), ChainRevision.objects.count()
+    admin_client.raise_request_exception = False
+    response = admin_client.post(PAGE + "image/", _post_data([("Good", "kie", "nano-banana-2"),
+                                                              ("X", "openai", "gpt-image-2", override)]))
+    assert response.status_code == 422
+    assert f'id="c1-{field.replace("_", "-")}-error"' in response.content.decode()
+    assert _rows("image") == before
+    assert ChainRevision.objects.count() == revisions
+
+
+def test_crafted_requests_to_the_other_endpoints_never_give_a_500(admin_client):
+    admin_client.raise_request_exception = False
+    before = _rows("image")
+    for url, data in [
+        (PAGE + "image/card/", {}),
+        (PAGE + "image/card/", {"provider": "nope", "switch_provider": "1"}),
+        (PAGE + "image/card/", {"provider": "kie", "label": "a\x00b", "base_url": "https://[::1",
+                                "switch_provider": "1"}),
+        (PAGE + "video/card/", {}),
+        (PAGE + "video/reset/", {}),
+        (PAGE + f"image/history/{2**63 - 1}/restore/", {}),
+    ]:
+        assert admin_client.post(url, data).status_code in (200, 404), url
+    assert _rows("image") == before

@@ -67,6 +67,18 @@ def test_default_chains_validate_and_use_current_model_ids():
         (CandidateSpec("X", "openai", "gpt-4o", base_url="https://proxy.example.com:99999/v1"), "base_url"),
         (CandidateSpec("X", "openai_compatible", "llama3.1"), "base_url"),  # no default base URL
         (CandidateSpec("X" * 121, "openai", "gpt-4o"), "label"),
+        (CandidateSpec("X", "openai", "gpt-4o", notes="n" * 4001), "notes"),
+        # Odd input is a card error, never a crash: an unclosed IPv6 bracket makes urlsplit raise,
+        # and PostgreSQL refuses NUL in text (a 500 on save instead of an error on the card).
+        (CandidateSpec("X", "openai", "gpt-4o", base_url="https://[::1/v1"), "base_url"),
+        (CandidateSpec("X", "openai", "gpt-4o", base_url="https://proxy.example .com/v1"), "base_url"),
+        (CandidateSpec("X", "openai", "gpt-4o", base_url="https://proxy.example.com/\nv1"), "base_url"),
+        (CandidateSpec("X", "openai", "gpt-4o", base_url="https://proxy\x00.example.com/v1"), "base_url"),
+        (CandidateSpec("X\x00Y", "openai", "gpt-4o"), "label"),
+        (CandidateSpec("X\tY", "openai", "gpt-4o"), "label"),
+        (CandidateSpec("X", "openai", "gpt-4o\x00"), "model"),
+        (CandidateSpec("X", "openai", "gpt-4o", notes="first line\x00"), "notes"),
+        (CandidateSpec("X", "openai", "gpt-4o", notes="lone \ud800 surrogate"), "notes"),
     ],
 )
 def test_validate_chain_reports_the_bad_field_by_card_index(spec, field):
@@ -74,6 +86,24 @@ def test_validate_chain_reports_the_bad_field_by_card_index(spec, field):
     errors = validate_chain("chat", [good, spec])
     assert list(errors) == [1]
     assert field in errors[1]
+
+
+def test_odd_characters_are_refused_before_the_database_sees_them():
+    before = _rows("chat")
+    specs = [CandidateSpec("Nul\x00label", "openrouter", "openai/gpt-4o", notes="a\x00b"),
+             CandidateSpec("Fine", "openrouter", "openai/gpt-4o", base_url="https://[::1")]
+    with pytest.raises(ChainValidationError) as caught:
+        save_chain(kind="chat", specs=specs)
+    assert set(caught.value.errors[0]) == {"label", "notes"}
+    assert "control characters" in caught.value.errors[0]["label"]
+    assert set(caught.value.errors[1]) == {"base_url"}
+    assert _rows("chat") == before
+
+
+def test_notes_may_span_lines_and_a_long_note_up_to_the_cap_is_kept():
+    notes = "Why it is here.\r\n\tSecond line.\n" + "x" * (4000 - 32)
+    saved = save_chain(kind="chat", specs=[CandidateSpec("Fine", "openrouter", "openai/gpt-4o", notes=notes)])
+    assert saved[0].notes == notes.strip()
 
 
 def test_validate_chain_accepts_http_only_for_openai_compatible():
