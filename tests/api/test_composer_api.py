@@ -279,3 +279,32 @@ def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, v
     assert body["user_message"] == USER_MESSAGES["image"]
     assert Alert.objects.get().service == "editor.editImage"
     assert balance_of(venue) == 96
+
+
+def test_a_failed_menu_import_is_a_503_alert_of_kind_ocr(owner_api, venue):
+    use_chain("ocr", "server-error")
+    body = assert_error(owner_api.post("/venues/chez-a/ocr", {"image": b64(png_bytes())}), 503, "ai_unavailable")
+    assert body["user_message"] == USER_MESSAGES["ocr"]
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.service, alert.venue) == ("ocr", "menu.importFromPhoto", venue)
+    assert balance_of(venue) == 100
+    assert not Asset.objects.exists()
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    (IMAGES, {"prompt": "Tacos"}),
+    ("/venues/chez-a/images/{image}/edit", {"instruction": "Brighter"}),
+    ("/venues/chez-a/text", {"prompt": "Jazz night"}),
+    ("/venues/chez-a/ocr", {"image": b64(png_bytes())}),
+])
+def test_every_paid_endpoint_is_402_when_the_venue_cannot_pay(owner_api, venue, path, body):
+    from credits.gate import adjust
+
+    image = owner_api.post(IMAGES, {"prompt": "Cake"}).json()["asset"]["id"]
+    adjust(venue=venue, amount=-balance_of(venue), note="spent")
+    assets_before = Asset.objects.count()
+    error = assert_error(owner_api.post(path.format(image=image), body), 402, "insufficient_credits")
+    assert error["user_message"]
+    assert balance_of(venue) == 0
+    assert Asset.objects.count() == assets_before
+    assert not Alert.objects.exists()  # no provider was called, so nothing failed
