@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import connections
@@ -86,16 +86,27 @@ def _primary_label(spec: ProviderSpec | None, provider: str, model: str) -> str:
 
 def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
     """The candidates to try, in order, without duplicates: the venue primary (if any), then the
-    enabled chain rows by priority. One database query."""
-    candidates: list[Candidate] = []
+    enabled chain rows by priority. One database query.
+
+    A primary that is also a chain row (same provider, model and base URL) is tried once, first, with
+    the env key the super admin set on that row: the row is the platform's configuration of exactly
+    that candidate (say, a custom key name), and an unset default key must not skip both."""
+    primary: Candidate | None = None
+    chain: list[Candidate] = []
     for is_chain, label, provider, model, base_url, env_key in _plan_rows(kind, venue.pk if venue else None):
-        if not is_chain:
-            label = _primary_label(get_provider(provider), provider, model)
-        candidates.append(_resolve(label=label, provider=provider, model=model, base_url=base_url or "",
-                                   env_key=env_key or ""))
+        if is_chain:
+            chain.append(_resolve(label=label, provider=provider, model=model, base_url=base_url or "",
+                                  env_key=env_key or ""))
+        else:
+            primary = _resolve(label=_primary_label(get_provider(provider), provider, model), provider=provider,
+                               model=model)
+    if primary is not None:
+        twin = next((row for row in chain if row.key == primary.key), None)
+        if twin is not None:
+            primary = replace(primary, env_key=twin.env_key)
     seen: set[tuple[str, str, str]] = set()
     unique = []
-    for candidate in candidates:
+    for candidate in ([primary] if primary else []) + chain:
         if candidate.key not in seen:
             seen.add(candidate.key)
             unique.append(candidate)
@@ -276,7 +287,9 @@ def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> Casca
             for late in candidates[index:]:
                 walk.skip(late, config_skip_reason(walk.kind, late, request) or "deadline")
             return None
-        api_key = os.environ.get(candidate.env_key, "") if candidate.env_key else ""
+        # Stripped: a key pasted with a trailing newline would otherwise be refused by requests as an
+        # invalid header ("request failed", counted as the provider being down).
+        api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
         output = _try_candidate(walk, candidate, request, api_key)
         if output is not None:
             return CascadeResult(output=output, attempts=tuple(walk.attempts), answered_by=candidate.label)

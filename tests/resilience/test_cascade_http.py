@@ -200,3 +200,24 @@ def test_no_secret_or_url_reaches_the_audit_or_the_detail(chain, keys, mocked, e
     for text in texts:
         assert SECRET not in text and "sk-" not in text and "https://" not in text and "token=" not in text
     assert info.value.technical_detail == "social.writeCaption: GPT → auth (401)"
+
+
+def test_a_key_pasted_with_a_trailing_newline_still_works(chain, mocked, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", f"{SECRET}\n")
+    chain("chat", [("GPT", "openai", "gpt-4o")])
+    mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Fine"),
+                match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})])
+    assert cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t").output.text == "Fine"
+
+
+def test_a_primary_that_is_also_a_chain_row_uses_that_rows_env_key(venue, chain, mocked, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_PROD_KEY", SECRET)
+    chain("chat", [{"label": "GPT (prod account)", "provider": "openai", "model": "gpt-4o",
+                    "env_key": "OPENAI_PROD_KEY"}])
+    set_primary(venue=venue, kind="chat", provider="openai", model="gpt-4o")
+    mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Answered"),
+                match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})])
+    result = cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
+    assert result.output.text == "Answered"
+    assert [(a.label, a.outcome) for a in result.attempts] == [("Venue primary: OpenAI gpt-4o", "ok")]
