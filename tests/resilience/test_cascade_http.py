@@ -3,6 +3,7 @@ Retry-After, the deadline, base URLs and redaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from responses import matchers
 
 from alerts.models import Alert
 from resilience import cascade
+from resilience.chains import load_specs, save_chain
 from resilience.errors import ChainExhausted
 from resilience.primaries import set_primary
 from resilience.types import AIRequest
@@ -55,9 +57,11 @@ def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(venue, ch
                                                                              venue.id, "r-1")
     assert alert.attempts.count() == 2
 
-    # The super admin swaps dall-e-3 for a live model; the very next Generate succeeds, no deploy.
-    rows[1].model = "gpt-image-2"
-    rows[1].save(update_fields=["model"])
+    # The super admin swaps dall-e-3 for a live model (the AI Fallbacks page's save, the same service
+    # function); the very next Generate succeeds, no deploy.
+    specs = load_specs("image")
+    assert [s.model for s in specs] == [rows[0].model, "dall-e-3"]
+    save_chain(kind="image", specs=[specs[0], dataclasses.replace(specs[1], model="gpt-image-2")])
     mocked.post(f"{OPENAI}/images/generations", json=IMAGE_OK,
                 match=[matchers.json_params_matcher({"model": "gpt-image-2"}, strict_match=False)])
     result = cascade.run("image", request, venue=venue, service="social.generateImage")

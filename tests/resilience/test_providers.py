@@ -186,6 +186,32 @@ ROWS = [
     ("mistral", "ocr", f"{MISTRAL}/ocr", 503, "upstream connect error", Reason.SERVER),
     ("mistral", "ocr", f"{MISTRAL}/ocr", 200, {"model": "mistral-ocr-latest", "usage_info": {}},
      Reason.MALFORMED_RESPONSE),
+    # The rest of §8's detection column, one body each
+    ("openai", "image", f"{OPENAI}/images/generations", 400, openai_error(
+        "Your request was rejected by the safety system. safety_violations=[violence].",
+        "image_generation_user_error", None), Reason.SAFETY),  # the type with a safety message, no code
+    ("openai", "image", f"{OPENAI}/images/generations", 400, openai_error(
+        "Invalid image size for this model.", "image_generation_user_error", None), Reason.BAD_REQUEST),
+    ("openai", "chat", f"{OPENAI}/chat/completions", 200, "<html><body>cloudflare</body></html>",
+     Reason.MALFORMED_RESPONSE),
+    ("openai", "chat", f"{OPENAI}/chat/completions", 200, chat_completion(""), Reason.MALFORMED_RESPONSE),
+    ("openai", "image", f"{OPENAI}/images/generations", 200, {"created": 1, "data": []}, Reason.MALFORMED_RESPONSE),
+    ("openrouter", "chat", f"{ROUTER}/chat/completions", 403, router_error(
+        403, 'openai/gpt-5 requires moderation on OpenRouter. Your input was flagged for "violence".'),
+     Reason.SAFETY),  # the wording alone, without metadata.reasons
+    ("openrouter", "chat", f"{ROUTER}/chat/completions", 403, router_error(
+        403, "This model is not available in your region."), Reason.AUTH),  # 403, neither safety nor quota
+    ("openrouter", "chat", f"{ROUTER}/chat/completions", 200, router_error(
+        403, "requires moderation", reasons=["hate"]), Reason.SAFETY),  # moderation after generation began
+    ("openrouter", "embedding", f"{ROUTER}/embeddings", 200, {"object": "list", "data": []},
+     Reason.MALFORMED_RESPONSE),
+    ("deepseek", "chat", DEEPSEEK, 400, openai_error("Invalid Format", "invalid_request_error",
+     "invalid_request_error"), Reason.BAD_REQUEST),
+    ("mistral", "ocr", f"{MISTRAL}/ocr", 404, {"object": "error", "message": "Invalid model: mistral-ocr-2099",
+     "type": "invalid_model", "param": None, "code": "1500"}, Reason.MODEL_NOT_FOUND),
+    ("mistral", "embedding", f"{MISTRAL}/embeddings", 200, {"object": "list", "data": [{"index": 0}]},
+     Reason.MALFORMED_RESPONSE),
+    ("anthropic", "chat", ANTHROPIC, 200, "<html>502 Bad Gateway</html>", Reason.MALFORMED_RESPONSE),
 ]
 
 
@@ -209,6 +235,16 @@ def test_retry_after_is_read_from_the_header(mocked):
     mocked.post(ANTHROPIC, json=anthropic_error("rate_limit_error", "slow down"), status=429,
                 headers={"retry-after": "7"})
     assert fails("anthropic", "chat", CHAT).retry_after == 7.0
+
+
+@pytest.mark.parametrize("provider,kind,url", [
+    ("openai", "chat", f"{OPENAI}/chat/completions"), ("anthropic", "ocr", ANTHROPIC),
+    ("mistral", "embedding", f"{MISTRAL}/embeddings"), ("openrouter", "image", f"{ROUTER}/chat/completions"),
+])
+def test_a_client_side_timeout_is_a_timeout(mocked, provider, kind, url):
+    mocked.post(url, body=requests.exceptions.ReadTimeout("Read timed out."))
+    error = fails(provider, kind, _request_for(kind))
+    assert (error.reason, error.short, error.status_code) == (Reason.TIMEOUT, "timed out", None)
 
 
 def test_a_connection_failure_is_a_server_failure(mocked):
