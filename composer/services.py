@@ -45,6 +45,8 @@ INDEX_BATCH = 64
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
+EDIT_UNAVAILABLE_MESSAGE = ("We couldn't save your edit right now. Try again in a minute, or describe the change "
+                            "another way.")
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ALREADY_SUBMITTED_MESSAGE = ("That was sent twice, so we're only doing it once. It will be in your Library in a "
                              "moment — if it isn't, just try again.")
@@ -213,9 +215,14 @@ def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str, reque
                                 message="Say what you'd like to change — a sentence is plenty.")
     reference, mime = _read_image(asset)
     request = AIRequest(prompt=instruction, style=asset.style, reference_image=reference, reference_mime=mime)
-    return _generate(venue=venue, user=user, kind="image", service="editor.editImage", request=request,
-                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": instruction, "style": asset.style,
-                                   "parent": asset}, request_id=request_id)
+    try:
+        return _generate(venue=venue, user=user, kind="image", service="editor.editImage", request=request,
+                         asset_fields={"kind": Asset.Kind.IMAGE, "prompt": instruction, "style": asset.style,
+                                       "parent": asset}, request_id=request_id)
+    except FriendlyError as error:
+        if error.code == "ai_unavailable":  # the image chain's copy talks about styles; the editor has none
+            error.user_message = EDIT_UNAVAILABLE_MESSAGE
+        raise
 
 
 def _read_image(asset: Asset) -> tuple[bytes, str]:

@@ -182,3 +182,35 @@ def test_without_javascript_reloading_the_result_does_not_pay_twice(_browser, li
         assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")
     finally:
         context.close()
+
+
+def test_keyboard_users_land_on_what_the_panel_shows_next(login, live_server, staff, funded, simulated, chain):
+    """The focused button is swapped away with its panel: focus moves to the result, the banner or the
+    field to fix, so a keyboard or screen-reader user is not dropped at the top of the page."""
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/composer/")
+    page.fill("#id_prompt", "Lemon tart")
+    page.set_input_files("#id_reference", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                  "buffer": b"not a photo"}])
+    button = page.locator("#image-panel button[type=submit]")
+    button.focus()
+    page.keyboard.press("Enter")  # the server refuses the file: focus goes to the field to fix
+    expect(page.locator("#image-panel .form-error")).to_contain_text("isn't an image we can use")
+    expect(page.locator("#id_reference")).to_be_focused()
+
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#image-panel figure.result")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#image-panel figure.result").get_by_role("link", name="Edit")).to_be_focused()
+
+    chain("chat", "gone")
+    page.fill("#caption-panel textarea", "Autumn")
+    page.locator("#caption-panel button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    banner = page.locator("#caption-panel .friendly-error")
+    expect(banner).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the "Show technical details" summary
+    expect(banner.locator("details")).to_have_attribute("open", "")
+    expect(banner.locator(".request-id")).to_be_visible()

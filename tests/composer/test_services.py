@@ -317,3 +317,13 @@ def test_a_malformed_request_id_is_invalid_and_charges_nothing(funded, staff, si
         services.generate_image(venue=funded, user=staff, prompt="Pasta", request_id=request_id)
     assert caught.value.code == "invalid_input"
     assert not _charges(funded).exists() and not Asset.objects.exists()
+
+
+def test_an_exhausted_edit_speaks_of_the_edit_not_of_styles(funded, staff, simulated, chain):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    chain("image", "gone")
+    with pytest.raises(ChainExhausted) as caught:
+        services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
+    assert caught.value.user_message == services.EDIT_UNAVAILABLE_MESSAGE
+    assert caught.value.as_dict()["user_message"] == services.EDIT_UNAVAILABLE_MESSAGE
+    assert "style" not in caught.value.user_message
