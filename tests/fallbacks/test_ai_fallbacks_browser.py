@@ -214,3 +214,24 @@ def test_leaving_with_unsaved_changes_warns(admin_page, live_server):
     page.wait_for_timeout(300)
     assert dialogs == ["beforeunload"]
     assert page.url.endswith("/ai-fallbacks/chat/")
+
+
+def test_picking_another_model_refreshes_what_the_card_says_about_it(admin_page):
+    page = admin_page.open_tab("image")
+    first = _card(page, 1)
+    hint = "Tried only when the request carries a reference image"
+    expect(first).not_to_contain_text(hint)
+    model = first.get_by_label("Model", exact=True)
+    model.focus()
+    model.select_option("google/nano-banana-edit")
+    # The card is re-rendered for the chosen model: it needs a reference image, and says so.
+    expect(_card(page, 1)).to_contain_text(hint)
+    expect(_card(page, 1).get_by_label("Model", exact=True)).to_be_focused()
+    expect(_card(page, 1).get_by_label("Model", exact=True)).to_have_value("google/nano-banana-edit")
+    expect(page.locator("#fb-dirty")).to_be_visible()
+    # The keyboard way: arrow keys on the focused dropdown change the model, focus stays put.
+    page.keyboard.press("ArrowDown")
+    expect(_card(page, 1).get_by_label("Model", exact=True)).to_have_value("google/nano-banana")
+    expect(_card(page, 1)).not_to_contain_text(hint)
+    expect(_card(page, 1).get_by_label("Model", exact=True)).to_be_focused()
+    assert _rows("image")[0][2] == "nano-banana-2"  # nothing written before Save

@@ -1,6 +1,7 @@
 /* Super Admin → AI Fallbacks: client-side editing of one tab's chain until "Save changes".
    Reorder, add and delete move cards in the DOM (DOM order = priority); the provider chip, the
-   enable toggle and the env key re-render the card server-side (htmx) from its current values.
+   enable toggle, the model dropdown and the env key re-render the card server-side (htmx) from
+   its current values.
    Nothing is written before the form is submitted. */
 (function () {
   "use strict";
@@ -123,7 +124,13 @@
     if (el.name === "model_choice") {
       const other = card.querySelector("input[name=model_other]");
       other.hidden = el.value !== "__other__";
-      if (!other.hidden) other.focus();
+      if (!other.hidden) {
+        other.focus();
+      } else {
+        // The reference-image hint and the breaker line belong to the model: show the chosen one's
+        // (the select keeps focus across the swap: same id).
+        refresh(card);
+      }
     } else if (el.name === "env_key") {
       refresh(card);  // the Ready / Skipped badge depends on which key is named
     }
