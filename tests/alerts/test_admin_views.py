@@ -275,3 +275,13 @@ def test_crafted_posts_never_give_a_500(admin_client):
         assert not response["Location"].startswith("//evil")
     alert.refresh_from_db()
     assert alert.is_acknowledged
+
+
+def test_each_acknowledge_button_says_which_alert_it_acknowledges(admin_client):
+    alert = _alert(kind="ocr", service="menu.importFromPhoto")
+    html = admin_client.get(INBOX).content.decode()
+    from django.utils import timezone
+
+    when = timezone.localtime(alert.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert ('>Acknowledge<span class="visually-hidden"> the OCR alert from menu.importFromPhoto at '
+            f'{when}</span></button>') in html
