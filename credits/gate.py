@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 MAX_GRANT = 1_000_000
 NOTE_MAX_LENGTH = 200
 
+# The refund's note, which the venue's owner reads in their history: calm, no internals.
+FAILED_CALL_NOTE = "Refunded: the request didn't go through"
+
 INSUFFICIENT_MESSAGE = "You're out of credits for this. Ask your venue owner to top up, then try again."
 
 
@@ -262,10 +265,10 @@ def held(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Iterato
     charged = charge(venue=venue, kind=kind, request_id=request_id, by=by)
     try:
         yield charged
-    except BaseException as exc:
+    except BaseException:
         if charged.cost:
             try:
-                refund(venue=venue, request_id=request_id, note=f"Refund: call failed ({type(exc).__name__})")
+                refund(venue=venue, request_id=request_id, note=FAILED_CALL_NOTE)
             except Exception:
                 logger.exception("credits: refund of %s failed; the reconciler will retry", request_id)
         raise

@@ -93,8 +93,15 @@ class LedgerEntry(models.Model):
             ),
         ]
 
+    # What a venue's owner reads on the Credits page for each service kind.
+    SERVICE_LABELS = {"image": "Image", "chat": "Caption / text", "ocr": "Menu import", "embedding": "Search"}
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+d} for {self.venue}"
+
+    @property
+    def service_label(self) -> str:
+        return self.SERVICE_LABELS.get(self.service_kind, self.service_kind)
 
 
 class Hold(models.Model):

@@ -239,3 +239,12 @@ def test_adjust_rejects_bad_input_and_writes_nothing(venue, amount, note):
     assert caught.value.code == "invalid_input"
     assert gate.balance_of(venue) == 10
     assert LedgerEntry.objects.count() == 1
+
+
+def test_a_held_refund_explains_itself_calmly_to_the_owner(venue):
+    gate.grant(venue=venue, amount=10, note="")
+    with pytest.raises(RuntimeError), gate.held(venue=venue, kind="image", request_id="req-1"):
+        raise RuntimeError("provider exploded")
+    refund = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND)
+    assert refund.note == gate.FAILED_CALL_NOTE == "Refunded: the request didn't go through"
+    assert "RuntimeError" not in refund.note and "exploded" not in refund.note

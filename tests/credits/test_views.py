@@ -105,3 +105,13 @@ def test_the_header_balance_is_absent_without_a_venue_or_user(rf, django_user_mo
     request.user = django_user_model.objects.create_user(username="nobody", password="pw")
     request.venue = None
     assert balance(request)["credit_balance"]() is None
+
+
+def test_the_owners_history_names_the_work_and_the_request_id_for_support(client, owner, with_history):
+    client.force_login(owner)
+
+    body = client.get("/credits/").content.decode()
+
+    assert "Charge · Image" in body and "Refund · Image" in body and "Charge · Caption / text" in body
+    assert "(image)" not in body
+    assert body.count("Request ID: req-1") == 2 and "Request ID: req-2" in body
