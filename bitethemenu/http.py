@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.util import Timeout
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,9 @@ def request(
             data=data,
             files=files,
             params=params,
-            timeout=(min(timeout, 10.0), timeout),
+            # `total` caps connecting plus waiting for the answer together, so a slow connect cannot
+            # stretch one call past its budget (the cascade's per-attempt timeout and walk deadline).
+            timeout=Timeout(connect=min(timeout, 10.0), read=timeout, total=timeout),
             allow_redirects=True,
             hooks={"response": [_redirect_guard(allow_http)]},
         )

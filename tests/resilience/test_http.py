@@ -25,7 +25,22 @@ def test_every_call_has_a_user_agent_and_a_timeout(mocked, monkeypatch):
     response = http.request("GET", "https://api.example/v1/x", timeout=30.0)
     assert response.ok and response.json() == {"ok": True}
     assert mocked.calls[0].request.headers["User-Agent"] == settings.AI_HTTP_USER_AGENT
-    assert seen["timeout"] == (10.0, 30.0)
+    timeout = seen["timeout"]
+    assert (timeout.connect_timeout, timeout.total) == (10.0, 30.0)
+
+
+def test_a_server_that_never_answers_ends_the_call_at_its_timeout():
+    """127.0.0.1 only: a listener that accepts (in its backlog) and never replies."""
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        started = time.monotonic()
+        with pytest.raises(http.OutboundError) as info:
+            http.request("GET", f"http://127.0.0.1:{silent.getsockname()[1]}/v1", timeout=0.4, allow_http=True)
+        assert info.value.kind == "timeout" and time.monotonic() - started < 1.5
 
 
 def test_a_redirect_to_another_host_carries_no_credential(mocked):
