@@ -108,6 +108,18 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
+def retry_after_of(response: http.Response) -> float | None:
+    """The wait a provider asked for: OpenAI's `retry-after-ms` (what its SDK reads first), else the
+    standard `Retry-After`."""
+    milliseconds = response.header("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    return parse_retry_after(response.header("retry-after"))
+
+
 def data_url(content: bytes, mime: str) -> str:
     return f"data:{mime or 'application/octet-stream'};base64,{base64.b64encode(content).decode('ascii')}"
 
@@ -208,7 +220,7 @@ class Adapter:
             error = self.classify(response.status, body, response.text, response.headers)
             error.short = redact(error.short, secrets=(api_key,))
             if error.retry_after is None:
-                error.retry_after = parse_retry_after(response.header("retry-after"))
+                error.retry_after = retry_after_of(response)
             raise error
         if body is None:
             raise malformed("response is not JSON", response.status)

@@ -247,6 +247,12 @@ def test_a_client_side_timeout_is_a_timeout(mocked, provider, kind, url):
     assert (error.reason, error.short, error.status_code) == (Reason.TIMEOUT, "timed out", None)
 
 
+def test_openais_retry_after_ms_is_preferred(mocked):
+    mocked.post(f"{OPENAI}/chat/completions", status=429, headers={"retry-after-ms": "1500", "retry-after": "2"},
+                json=openai_error("Rate limit reached", "requests", "rate_limit_exceeded"))
+    assert fails("openai", "chat", CHAT).retry_after == 1.5
+
+
 def test_a_connection_failure_is_a_server_failure(mocked):
     mocked.post(f"{OPENAI}/chat/completions", body=requests.exceptions.ConnectionError("Connection refused"))
     error = fails("openai", "chat", CHAT)
