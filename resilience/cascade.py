@@ -235,7 +235,12 @@ def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, 
         attempt = Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
                           outcome="failed", reason=result.reason.value, status_code=result.status_code,
                           message=redact(result.short, secrets=(api_key,)), duration_ms=duration_ms)
-        logger.info("%s: %s", walk.service, attempt.summary)
+        if result.reason == Reason.BAD_REQUEST:
+            # PROVIDERS.md §8: move on, but this is most likely a bug in the request we built.
+            logger.warning("%s: %s (the provider rejected our request: likely a bug on our side)", walk.service,
+                           attempt.summary)
+        else:
+            logger.info("%s: %s", walk.service, attempt.summary)
     walk.attempts.append(attempt)
     breaker_record(candidate, ok=ok, reason=attempt.reason, duration_ms=duration_ms, message=attempt.message)
 

@@ -225,3 +225,17 @@ def test_a_primary_that_is_also_a_chain_row_uses_that_rows_env_key(venue, chain,
     result = cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
     assert result.output.text == "Answered"
     assert [(a.label, a.outcome) for a in result.attempts] == [("Venue primary: OpenAI gpt-4o", "ok")]
+
+
+def test_a_bad_request_moves_on_and_is_logged_as_our_bug(chain, keys, mocked, caplog):
+    import logging
+
+    chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
+    mocked.post(f"{OPENAI}/chat/completions", status=400, json=openai_error(
+        f"Invalid value for 'max_tokens' (key {SECRET}).", "invalid_request_error", None))
+    with caplog.at_level(logging.INFO, logger="resilience.cascade"):
+        result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="social.writeCaption")
+    assert result.answered_by == "Sim" and len(mocked.calls) == 1  # not retried
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "GPT → bad_request (400)" in warnings[0] and "bug" in warnings[0]
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
