@@ -27,7 +27,7 @@ _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+
                        re.IGNORECASE)
 _WHITESPACE = re.compile(rb"\s+")
 
-TOO_LARGE_MESSAGE = "That image is too large. Please upload one under 10 MB."
+TOO_LARGE_MESSAGE = "That file is too large. Please upload one under 10 MB."  # photos and menu PDFs alike
 NOT_AN_IMAGE_MESSAGE = "That file isn't an image we can use. Please upload a PNG, JPEG or WebP photo."
 NOT_A_DOCUMENT_MESSAGE = "That file isn't one we can read. Please upload a PNG, JPEG or WebP photo, or a PDF."
 BAD_BASE64_MESSAGE = "We couldn't read that upload. Please try attaching the file again."

@@ -197,6 +197,8 @@ def test_keyboard_users_land_on_what_the_panel_shows_next(login, live_server, st
     page.keyboard.press("Enter")  # the server refuses the file: focus goes to the field to fix
     expect(page.locator("#image-panel .form-error")).to_contain_text("isn't an image we can use")
     expect(page.locator("#id_reference")).to_be_focused()
+    error_colour = page.locator("#image-panel .form-error").evaluate("el => getComputedStyle(el).color")
+    assert error_colour == "rgb(122, 74, 0)"  # amber text, as calm as the banner: never red
 
     button.focus()
     page.keyboard.press("Enter")

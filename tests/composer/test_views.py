@@ -388,3 +388,11 @@ def test_an_exhausted_edit_shows_the_amber_banner_with_editor_copy(as_staff, fun
     assert "banner-amber" in body and "We couldn&#x27;t save your edit right now." in body
     assert "editor.editImage" in body and Alert.objects.get().request_id in body
     assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")  # only the original was paid for
+
+
+def test_a_menu_too_large_says_file_not_image(as_staff, funded, simulated, settings):
+    settings.MAX_IMAGE_BYTES = 1000
+    upload = SimpleUploadedFile("menu.pdf", PDF_BYTES + b"\0" * 1000)
+    body = as_staff.post("/menu/import/", {"document": upload}, **HTMX).content.decode()
+    assert "That file is too large. Please upload one under 10 MB." in body and "banner" not in body
+    assert not _charges(funded).exists()
