@@ -3,7 +3,9 @@
 The page is a plain form: reorder, add, delete, provider switches and toggles only change the
 browser's copy (cards are re-rendered server-side through the card partial, so a card looks the
 same before and after Save); "Save changes" posts the whole tab and `resilience.chains.save_chain`
-replaces the chain atomically. Views parse, call one service function and render.
+replaces the chain atomically — unless someone saved the tab after it was loaded (the form carries
+the revision it started from): then nothing is written and the editor is told, edits kept.
+Views parse, call one service function and render.
 Installed by `bitethemenu.admin_site.SuperAdminSite` (superusers only).
 """
 
@@ -24,7 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resilience import chains
-from resilience.chains import CandidateSpec, ChainValidationError
+from resilience.chains import CandidateSpec, ChainConflict, ChainValidationError
 from resilience.defaults import DEFAULT_CHAINS
 from resilience.models import ChainCandidate, ChainRevision
 from resilience.registry import ProviderSpec, available_providers, default_base_url, get_adapter, get_provider
@@ -155,7 +157,11 @@ def _tabs(kind: str) -> list[dict[str, Any]]:
 
 
 def _render_page(request: HttpRequest, site: admin.AdminSite, kind: str, cards: list[Card], *,
-                 status: int = 200, form_error: str = "", dirty: bool = False) -> HttpResponse:
+                 status: int = 200, form_error: str = "", dirty: bool = False,
+                 base_revision: int | None = None) -> HttpResponse:
+    if base_revision is None:
+        latest = chains.latest_revision(kind)
+        base_revision = latest.pk if latest else None
     context = {
         **site.each_context(request),
         "title": f"AI Fallbacks · {KIND_LABELS[kind]}",
@@ -168,8 +174,31 @@ def _render_page(request: HttpRequest, site: admin.AdminSite, kind: str, cards: 
         "dirty": dirty,
         "default_count": len(DEFAULT_CHAINS[kind]),
         "revision_count": ChainRevision.objects.filter(kind=kind).count(),
+        "base_revision": base_revision or "",
     }
     return render(request, "admin/super/ai_fallbacks.html", context, status=status)
+
+
+def _base_revision(data: QueryDict) -> int | None:
+    """The revision the editor loaded (the form's hidden field); None when absent or not a number."""
+    value = data.get("base_revision", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def _conflict_message(kind: str, latest: ChainRevision | None) -> str:
+    who = latest.saved_by.get_username() if latest and latest.saved_by else "someone"
+    what = ""
+    if latest is not None:
+        what = f" (revision #{latest.pk} by {who}, {latest.created_at:%Y-%m-%d %H:%M} UTC: {latest.summary})"
+    return (f"The {KIND_LABELS[kind]} chain was changed by someone else while you were editing{what}. "
+            "Nothing was saved. Your edits are below: compare them with History, then press Save changes "
+            "again to replace that version with yours.")
+
+
+def _posted_cards(kind: str, uids: list[str], specs: list[CandidateSpec],
+                  errors: dict[int, dict[str, str]]) -> list[Card]:
+    return [build_card(kind, spec, uid=uid, number=i + 1, errors=errors.get(i))
+            for i, (uid, spec) in enumerate(zip(uids, specs, strict=True))]
 
 
 def _saved_cards(kind: str) -> list[Card]:
@@ -189,12 +218,19 @@ def ai_fallbacks(request: HttpRequest, *, site: admin.AdminSite, kind: str | Non
                             form_error="The form arrived incomplete, so nothing was saved. Please make your "
                                        "changes again.")
     uids, specs = parsed
+    base = _base_revision(request.POST)
     try:
-        chains.save_chain(kind=kind, specs=specs, user=request.user)
+        chains.save_chain(kind=kind, specs=specs, user=request.user, expected_revision=base)
     except ChainValidationError as exc:
-        cards = [build_card(kind, spec, uid=uid, number=i + 1, errors=exc.errors.get(i))
-                 for i, (uid, spec) in enumerate(zip(uids, specs, strict=True))]
-        return _render_page(request, site, kind, cards, status=422, dirty=True)
+        cards = _posted_cards(kind, uids, specs, exc.errors)
+        # Keep the revision the editor loaded: a colleague's save meanwhile is still caught.
+        return _render_page(request, site, kind, cards, status=422, dirty=True, base_revision=base)
+    except ChainConflict as exc:
+        cards = _posted_cards(kind, uids, specs, {})
+        # Now the editor knows: the next Save (against the current revision) replaces it.
+        return _render_page(request, site, kind, cards, status=409, dirty=True,
+                            form_error=_conflict_message(kind, exc.latest),
+                            base_revision=exc.latest.pk if exc.latest else None)
     latest = ChainRevision.objects.filter(kind=kind).first()
     messages.success(request, f"Saved the {KIND_LABELS[kind]} chain. {latest.summary if latest else ''}".strip())
     return HttpResponseRedirect(reverse("admin:super-ai-fallbacks-kind", args=[kind]))

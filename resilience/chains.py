@@ -81,6 +81,20 @@ class ChainValidationError(Exception):
         self.errors = errors
 
 
+class ChainConflict(Exception):
+    """The chain was saved by someone else after the editor loaded it; nothing was written.
+    `latest` is the revision that is current now (who, when, what changed)."""
+
+    def __init__(self, latest: ChainRevision | None):
+        super().__init__("the chain changed since it was loaded")
+        self.latest = latest
+
+
+def latest_revision(kind: str) -> ChainRevision | None:
+    """The kind's current revision (the newest), with who saved it."""
+    return ChainRevision.objects.filter(kind=kind).select_related("saved_by").first()
+
+
 def _check_kind(kind: str) -> None:
     if kind not in SERVICE_KINDS:
         raise ValueError(f"unknown service kind {kind!r}")
@@ -283,9 +297,15 @@ def _lock_kind(kind: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"resilience.chain.{kind}"])
 
 
-def _replace(*, kind: str, specs: list[CandidateSpec], user: Any, prefix: str = "") -> list[ChainCandidate]:
+def _replace(*, kind: str, specs: list[CandidateSpec], user: Any, prefix: str = "",
+             expected_revision: int | None = None) -> list[ChainCandidate]:
     with transaction.atomic():
         _lock_kind(kind)
+        # Checked under the lock, so two editors who loaded the same revision cannot both win.
+        if expected_revision is not None:
+            latest = latest_revision(kind)
+            if latest is not None and latest.pk != expected_revision:
+                raise ChainConflict(latest)
         before = load_specs(kind)
         ChainCandidate.objects.filter(kind=kind).delete()
         saved = ChainCandidate.objects.bulk_create(
@@ -302,18 +322,21 @@ def _replace(*, kind: str, specs: list[CandidateSpec], user: Any, prefix: str = 
 
 
 def save_chain(*, kind: str, specs: Iterable[CandidateSpec], user: Any = None,
-               summary_prefix: str = "") -> list[ChainCandidate]:
+               summary_prefix: str = "", expected_revision: int | None = None) -> list[ChainCandidate]:
     """Replace the kind's whole chain with `specs` (list order is priority) and record a revision.
 
     Raises ValueError for an unknown kind and `ChainValidationError` (nothing written) when any
     card is invalid. Atomic: the rows and the revision are written together or not at all, so a
-    cascade reading the chain sees either the old list or the new one.
+    cascade reading the chain sees either the old list or the new one. With `expected_revision`
+    (the revision the editor loaded), raises `ChainConflict` (nothing written) if another save
+    landed since: a super admin's edits never silently replace a colleague's.
     """
     _check_kind(kind)
     cleaned = [spec.cleaned() for spec in specs]
     if errors := validate_chain(kind, cleaned):
         raise ChainValidationError(errors)
-    return _replace(kind=kind, specs=cleaned, user=user, prefix=summary_prefix)
+    return _replace(kind=kind, specs=cleaned, user=user, prefix=summary_prefix,
+                    expected_revision=expected_revision)
 
 
 def reset_chain(kind: str, *, user: Any = None) -> list[ChainCandidate]:

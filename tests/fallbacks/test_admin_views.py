@@ -270,3 +270,54 @@ def test_crafted_requests_to_the_other_endpoints_never_give_a_500(admin_client):
     ]:
         assert admin_client.post(url, data).status_code in (200, 404), url
     assert _rows("image") == before
+
+
+def _base_revision(html: str) -> str:
+    import re
+
+    return re.search(r'name="base_revision" value="(\d*)"', html).group(1)
+
+
+def test_a_colleagues_save_is_never_silently_replaced(admin_client, superadmin):
+    from resilience.chains import CandidateSpec, save_chain
+
+    base = _base_revision(admin_client.get(PAGE + "chat/").content.decode())
+    assert base == str(ChainRevision.objects.filter(kind="chat").first().pk)
+    # Meanwhile a colleague (another tab, another super admin) saves the Chat chain.
+    save_chain(kind="chat", specs=[CandidateSpec("Colleague's <pick>", "openrouter", "openai/gpt-4o")],
+               user=superadmin)
+    theirs = ChainRevision.objects.filter(kind="chat").first()
+    mine = _post_data([("Mine", "openrouter", "openai/gpt-4o")], base_revision=base)
+
+    response = admin_client.post(PAGE + "chat/", mine)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed by someone else while you were editing" in html and "Nothing was saved" in html
+    assert f"revision #{theirs.pk} by root" in html and "Colleague&#x27;s &lt;pick&gt;" in html
+    assert 'value="Mine"' in html and 'data-dirty="1"' in html  # my edits are still on the page
+    assert [r[0] for r in _rows("chat")] == ["Colleague's <pick>"]
+    # Having been told, a second Save replaces their version with mine.
+    mine["base_revision"] = _base_revision(html)
+    assert mine["base_revision"] == str(theirs.pk)
+    assert admin_client.post(PAGE + "chat/", mine).status_code == 302
+    assert [r[0] for r in _rows("chat")] == ["Mine"]
+
+
+def test_a_failed_validation_keeps_the_revision_the_editor_loaded(admin_client, superadmin):
+    from resilience.chains import CandidateSpec, save_chain
+
+    base = _base_revision(admin_client.get(PAGE + "ocr/").content.decode())
+    bad = admin_client.post(PAGE + "ocr/", _post_data([("", "mistral", "mistral-ocr-latest")], base_revision=base))
+    assert bad.status_code == 422 and _base_revision(bad.content.decode()) == base
+    save_chain(kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin)
+    fixed = _post_data([("Mine", "mistral", "mistral-ocr-latest")], base_revision=base)
+    assert admin_client.post(PAGE + "ocr/", fixed).status_code == 409
+    assert [r[0] for r in _rows("ocr")] == ["Colleague's"]
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "-1", "99999999999999999999999", "１２"])
+def test_a_missing_or_junk_base_revision_saves_as_before(admin_client, junk):
+    response = admin_client.post(PAGE + "ocr/", _post_data([("Mine", "mistral", "mistral-ocr-latest")],
+                                                           base_revision=junk))
+    assert response.status_code == 302
+    assert [r[0] for r in _rows("ocr")] == ["Mine"]

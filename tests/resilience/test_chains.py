@@ -218,3 +218,18 @@ def test_a_hidden_provider_is_refused_with_a_reason(settings):
     assert errors == {0: {"provider": "Simulated is not available on this server."}}
     settings.SIMULATED_PROVIDER_ENABLED = True
     assert validate_chain("chat", [CandidateSpec("Sim", "simulated", "ok")]) == {}
+
+
+def test_a_save_against_an_older_revision_is_a_conflict_and_writes_nothing(superadmin):
+    loaded = chains.latest_revision("ocr")
+    save_chain(kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin)
+    theirs = chains.latest_revision("ocr")
+    before, revisions = _rows("ocr"), ChainRevision.objects.count()
+    with pytest.raises(chains.ChainConflict) as caught:
+        save_chain(kind="ocr", specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
+                   expected_revision=loaded.pk)
+    assert caught.value.latest == theirs
+    assert _rows("ocr") == before and ChainRevision.objects.count() == revisions
+    save_chain(kind="ocr", specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
+               expected_revision=theirs.pk)
+    assert [r[1] for r in _rows("ocr")] == ["Mine"]

@@ -41,3 +41,35 @@ def test_concurrent_saves_of_one_kind_serialise_and_never_mix():
     assert ChainRevision.objects.filter(kind="chat").count() == revisions_before + 10
     latest = ChainRevision.objects.filter(kind="chat").first()
     assert [c["label"] for c in latest.candidates] == labels
+
+
+def test_two_editors_of_the_same_revision_racing_one_wins_the_other_is_told():
+    from resilience.chains import ChainConflict, latest_revision
+
+    save_chain(kind="ocr", specs=[CandidateSpec("Loaded", "mistral", "mistral-ocr-latest")])
+    loaded = latest_revision("ocr").pk
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def editor(label):
+        try:
+            barrier.wait(timeout=10)
+            save_chain(kind="ocr", specs=[CandidateSpec(label, "mistral", "mistral-ocr-latest")],
+                       expected_revision=loaded)
+            outcomes.append("saved " + label)
+        except ChainConflict:
+            outcomes.append("conflict")
+        except BaseException as exc:  # surfaced below
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=editor, args=(label,)) for label in ("Ann", "Bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes)[0] == "conflict" and sorted(outcomes)[1].startswith("saved ")
+    winner = sorted(outcomes)[1].removeprefix("saved ")
+    assert list(ChainCandidate.objects.filter(kind="ocr").values_list("label", flat=True)) == [winner]
+    assert latest_revision("ocr").candidates[0]["label"] == winner
