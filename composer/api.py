@@ -8,11 +8,13 @@ Handlers are thin: resolve access, call one service, return.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Status
+from ninja import Header, Query, Router, Status
 
 from bitethemenu.api_auth import venue_for_key
 from bitethemenu.models import Venue
@@ -43,13 +45,39 @@ from resilience.errors import FriendlyError
 
 router = Router(tags=["venue: composer"])
 
-# Errors of a paid call, on top of the common ones.
-PAID_ERRORS = (402, 413, 503)
+# Errors of a paid call, on top of the common ones (409: its Idempotency-Key was used before).
+PAID_ERRORS = (402, 409, 413, 503)
+EMBED_ERRORS = (402, 413, 503)
+# An optional `Idempotency-Key` header makes a paid call safe to retry (say, after a client-side
+# timeout): the venue is charged and the chain run at most once per key — a repeat is 409 `conflict`.
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+REPEATED_KEY_MESSAGE = ("A call with this Idempotency-Key was already made, so this one did nothing. Its result is "
+                        "in your Library (or GET /credits shows its refund); to try again, send a new key.")
 FILE_RESPONSE = {
     "200": {"description": "The image bytes.",
             "content": {mime: {"schema": {"type": "string", "format": "binary"}}
                         for mime in ("image/png", "image/jpeg", "image/webp")}},
 }
+
+
+def idempotency_key() -> Any:
+    """The optional `Idempotency-Key` header parameter of a paid call (in the OpenAPI document)."""
+    return Header(None, alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
+                  description="Optional, 8-64 letters, digits, - or _ (a UUID will do). A paid call is "
+                              "charged and run at most once per key and venue: a repeat gets 409 `conflict`. "
+                              "The call's X-Request-ID is then this key.")
+
+
+@contextmanager
+def at_most_once(key: str | None) -> Iterator[None]:
+    """Around a paid service call: a repeated Idempotency-Key (the gate's 409 `conflict`) gets copy
+    that says what to do over the API (the pages' copy speaks of forms)."""
+    try:
+        yield
+    except FriendlyError as error:
+        if key and error.code == "conflict":
+            error.user_message = REPEATED_KEY_MESSAGE
+        raise
 
 
 def asset_for_venue(venue: Venue, asset_id: int, *, image: bool = False) -> Asset:
@@ -83,39 +111,48 @@ def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -
 
 
 @router.post("/{slug}/images", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_image(request: HttpRequest, slug: str, payload: ImageIn) -> Status:
+def post_image(request: HttpRequest, slug: str, payload: ImageIn, key: str | None = idempotency_key()) -> Status:
     """Generate an image (service `social.generateImage`), optionally from a reference photo."""
     venue = venue_for_key(request, slug)
-    generation = generate_image(venue=venue, user=request.user, prompt=payload.prompt, style=payload.style or "",
-                                reference=payload.reference_image or None)
+    with at_most_once(key):
+        generation = generate_image(venue=venue, user=request.user, prompt=payload.prompt,
+                                    style=payload.style or "", reference=payload.reference_image or None,
+                                    request_id=key or "")
     return generation_out(request, venue, generation)
 
 
 @router.post("/{slug}/images/{asset_id}/edit", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_edit(request: HttpRequest, slug: str, asset_id: int, payload: EditIn) -> Status:
+def post_edit(request: HttpRequest, slug: str, asset_id: int, payload: EditIn,
+              key: str | None = idempotency_key()) -> Status:
     """A new version of an image asset (`parent_id` set); the asset is the reference image."""
     venue = venue_for_key(request, slug)
     asset = asset_for_venue(venue, asset_id, image=True)
-    return generation_out(request, venue, edit_image(venue=venue, user=request.user, asset=asset,
-                                              instruction=payload.instruction))
+    with at_most_once(key):
+        generation = edit_image(venue=venue, user=request.user, asset=asset, instruction=payload.instruction,
+                                request_id=key or "")
+    return generation_out(request, venue, generation)
 
 
 @router.post("/{slug}/text", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_text(request: HttpRequest, slug: str, payload: TextIn) -> Status:
+def post_text(request: HttpRequest, slug: str, payload: TextIn, key: str | None = idempotency_key()) -> Status:
     """Write a caption (service `social.writeCaption`; a failure is an alert of kind `chat`)."""
     venue = venue_for_key(request, slug)
-    generation = write_caption(venue=venue, user=request.user, prompt=payload.prompt, tone=payload.tone or "")
+    with at_most_once(key):
+        generation = write_caption(venue=venue, user=request.user, prompt=payload.prompt, tone=payload.tone or "",
+                                   request_id=key or "")
     return generation_out(request, venue, generation)
 
 
 @router.post("/{slug}/ocr", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_ocr(request: HttpRequest, slug: str, payload: OcrIn) -> Status:
+def post_ocr(request: HttpRequest, slug: str, payload: OcrIn, key: str | None = idempotency_key()) -> Status:
     """Read a menu photo or PDF (service `menu.importFromPhoto`) into an `ocr` asset."""
     venue = venue_for_key(request, slug)
-    return generation_out(request, venue, import_menu(venue=venue, user=request.user, document=payload.image))
+    with at_most_once(key):
+        generation = import_menu(venue=venue, user=request.user, document=payload.image, request_id=key or "")
+    return generation_out(request, venue, generation)
 
 
-@router.post("/{slug}/embeddings", response={200: EmbeddingsOut, **error_responses(*PAID_ERRORS)})
+@router.post("/{slug}/embeddings", response={200: EmbeddingsOut, **error_responses(*EMBED_ERRORS)})
 def post_embeddings(request: HttpRequest, slug: str, payload: EmbeddingsIn) -> dict:
     """Vectors for the inputs, all from the returned `model` (service `api.embeddings`)."""
     venue = venue_for_key(request, slug)

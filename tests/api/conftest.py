@@ -23,17 +23,17 @@ class ApiClient:
         self.client = Client(enforce_csrf_checks=True)
         self.headers = {"Authorization": f"Bearer {raw_key}"} if raw_key else {}
 
-    def _call(self, method: str, path: str, body=None, *, raw: bytes | str | None = None, **kw):
+    def _call(self, method: str, path: str, body=None, *, raw: bytes | str | None = None, headers=None, **kw):
         send = getattr(self.client, method)
+        headers = {**self.headers, **(headers or {})}
         if raw is not None:
-            return send(PREFIX + path, data=raw, content_type="application/json", headers=self.headers, **kw)
+            return send(PREFIX + path, data=raw, content_type="application/json", headers=headers, **kw)
         if body is None:
-            return send(PREFIX + path, headers=self.headers, **kw)
-        return send(PREFIX + path, data=json.dumps(body), content_type="application/json",
-                    headers=self.headers, **kw)
+            return send(PREFIX + path, headers=headers, **kw)
+        return send(PREFIX + path, data=json.dumps(body), content_type="application/json", headers=headers, **kw)
 
-    def get(self, path: str, **kw):
-        return self.client.get(PREFIX + path, headers=self.headers, **kw)
+    def get(self, path: str, *, headers=None, **kw):
+        return self.client.get(PREFIX + path, headers={**self.headers, **(headers or {})}, **kw)
 
     def post(self, path: str, body=None, **kw):
         return self._call("post", path, body, **kw)

@@ -6,6 +6,7 @@ import pytest
 
 from alerts.models import Alert
 from composer.models import Asset
+from composer.services import EDIT_UNAVAILABLE_MESSAGE
 from credits.gate import balance_of
 from resilience.errors import USER_MESSAGES
 from tests.api.conftest import assert_error, b64, png_bytes, use_chain
@@ -276,7 +277,7 @@ def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, v
     use_chain("image", "server-error")
     body = assert_error(owner_api.post(f"/venues/chez-a/images/{parent['id']}/edit", {"instruction": "x"}),
                         503, "ai_unavailable")
-    assert body["user_message"] == USER_MESSAGES["image"]
+    assert body["user_message"] == EDIT_UNAVAILABLE_MESSAGE  # the editor's calm copy (it has no styles)
     assert Alert.objects.get().service == "editor.editImage"
     assert balance_of(venue) == 96
 
@@ -308,3 +309,50 @@ def test_every_paid_endpoint_is_402_when_the_venue_cannot_pay(owner_api, venue, 
     assert balance_of(venue) == 0
     assert Asset.objects.count() == assets_before
     assert not Alert.objects.exists()  # no provider was called, so nothing failed
+
+
+def test_an_idempotency_key_makes_a_retry_safe(owner_api, venue):
+    key = {"Idempotency-Key": "0b7c6f1e-retry-safe"}
+    first = owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}, headers=key)
+    assert first.status_code == 201, first.content
+    assert first["X-Request-ID"] == key["Idempotency-Key"]
+    again = assert_error(owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}, headers=key), 409, "conflict")
+    assert "new key" in again["user_message"]
+    assert balance_of(venue) == 99
+    assert Asset.objects.count() == 1
+    # Without a key, or with another one, every call is its own.
+    assert owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}).status_code == 201
+    assert owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"},
+                          headers={"Idempotency-Key": "another-key-1"}).status_code == 201
+    assert balance_of(venue) == 97
+
+
+def test_a_failed_call_keeps_its_idempotency_key_used(owner_api, venue):
+    use_chain("image", "gone")
+    key = {"Idempotency-Key": "failed-call-0001"}
+    assert_error(owner_api.post(IMAGES, {"prompt": "x"}, headers=key), 503, "ai_unavailable")
+    assert_error(owner_api.post(IMAGES, {"prompt": "x"}, headers=key), 409, "conflict")
+    assert balance_of(venue) == 100
+    assert Alert.objects.count() == 1  # the repeat ran nothing
+
+
+def test_idempotency_keys_belong_to_one_venue(owner_api, outsider_api, venue, other_venue):
+    key = {"Idempotency-Key": "shared-key-0001"}
+    assert owner_api.post("/venues/chez-a/text", {"prompt": "x"}, headers=key).status_code == 201
+    assert outsider_api.post("/venues/bar-b/text", {"prompt": "x"}, headers=key).status_code == 201
+
+
+@pytest.mark.parametrize("value", ["short", "has space in it", "x" * 65, "ünïcödé-key-1"])
+def test_a_malformed_idempotency_key_is_invalid_input_and_free(owner_api, venue, value):
+    body = assert_error(owner_api.post("/venues/chez-a/text", {"prompt": "x"}, headers={"Idempotency-Key": value}),
+                        422, "invalid_input")
+    assert "Idempotency-Key" in body["technical_detail"]
+    assert balance_of(venue) == 100
+
+
+def test_the_schema_documents_the_idempotency_key(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/images", "/images/{asset_id}/edit", "/text", "/ocr"):
+        operation = paths[f"/api/v1/venues/{{slug}}{path}"]["post"]
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], path
+        assert "409" in operation["responses"], path
