@@ -68,11 +68,19 @@ def render_page(request: VenueRequest, template: str, fragment: str, context: di
     return response
 
 
+# The banner panels.js shows when an htmx request gets no usable answer (a proxy timeout, a
+# crash, a dropped connection): rendered by the same component, its detail filled in by the script.
+NO_ANSWER_MESSAGE = ("Something went wrong on our side. Check your Library in a minute; if it isn't there, reload "
+                     "the page and try again. Requests that fail are never charged.")
+
+
 def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
     """What every venue page renders with. `new_submission_id` is a callable on purpose: the
     template calls it once per paid form, so each rendered form gets its own fresh id."""
     venue = current_venue(request)
-    return {"venue": venue, "balance": balance_of(venue), "new_submission_id": new_request_id, **extra}
+    no_answer = FriendlyError("no_answer", NO_ANSWER_MESSAGE, "no answer from the server")
+    return {"venue": venue, "balance": balance_of(venue), "new_submission_id": new_request_id,
+            "no_answer_error": no_answer, **extra}
 
 
 def submission_id(request: VenueRequest) -> str:

@@ -216,3 +216,32 @@ def test_keyboard_users_land_on_what_the_panel_shows_next(login, live_server, st
     page.keyboard.press("Enter")  # the "Show technical details" summary
     expect(banner.locator("details")).to_have_attribute("open", "")
     expect(banner.locator(".request-id")).to_be_visible()
+
+
+def test_a_request_that_gets_no_usable_answer_shows_the_calm_banner_not_silence(login, live_server, staff, funded,
+                                                                               simulated, screenshot):
+    """A proxy timeout, a crash or a dropped connection: htmx swaps nothing, so the page says so calmly."""
+    page = login("sam", "pw-sam")
+    page.goto(f"{live_server.url}/composer/")
+    page.route("**/composer/image/", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.fill("#id_prompt", "Lemon tart")
+    page.get_by_role("button", name="Generate image").click()
+    banner = page.locator("#image-panel .friendly-error")
+    expect(banner).to_have_class(re.compile(r"\bbanner-amber\b"))
+    expect(banner).to_contain_text("Something went wrong on our side")
+    expect(banner).to_be_focused()
+    banner.get_by_text("Show technical details").click()
+    expect(banner.locator("pre")).to_have_text("/composer/image/: HTTP 502")
+    expect(page.get_by_role("button", name="Generate image")).to_be_enabled()
+    screenshot("composer-no-answer")
+
+    page.route("**/composer/caption/", lambda route: route.abort())
+    page.fill("#caption-panel textarea", "Autumn")
+    page.get_by_role("button", name="Write caption").click()
+    expect(page.locator("#caption-panel .friendly-error")).to_contain_text("Something went wrong on our side")
+
+    page.unroute("**/composer/image/")
+    page.get_by_role("button", name="Generate image").click()  # trying again works, and the banner goes
+    expect(page.locator("#image-panel figure.result")).to_be_visible()
+    expect(page.locator("#image-panel .friendly-error")).to_have_count(0)
+    assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")

@@ -396,3 +396,13 @@ def test_a_menu_too_large_says_file_not_image(as_staff, funded, simulated, setti
     body = as_staff.post("/menu/import/", {"document": upload}, **HTMX).content.decode()
     assert "That file is too large. Please upload one under 10 MB." in body and "banner" not in body
     assert not _charges(funded).exists()
+
+
+@pytest.mark.parametrize("url", ["/composer/", "/library/", "/menu/import/", "/settings/ai/"])
+def test_every_venue_page_carries_the_no_answer_banner_for_the_script(as_staff, funded, url):
+    body = as_staff.get(url).content.decode()
+    template = body.split('<template id="no-answer-banner">')[1].split("</template>")[0]
+    assert 'class="banner banner-amber friendly-error"' in template and "Show technical details" in template
+    assert "Something went wrong on our side" in template
+    assert 'src="/static/composer/panels.js"' in body
+    assert "no-answer-banner" not in as_staff.get(url, **HTMX).content.decode()  # fragments don't repeat it
