@@ -356,3 +356,20 @@ def test_the_schema_documents_the_idempotency_key(client):
         operation = paths[f"/api/v1/venues/{{slug}}{path}"]["post"]
         assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], path
         assert "409" in operation["responses"], path
+
+
+@pytest.mark.parametrize("declared", ["image/png", "image/gif", "text/plain"])
+def test_a_data_url_is_judged_by_its_bytes_not_its_declared_type(owner_api, venue, declared):
+    gif = f"data:{declared};base64,{b64(b'GIF89a' + b'\0' * 64)}"
+    assert_error(owner_api.post(IMAGES, {"prompt": "x", "reference_image": gif}), 422, "invalid_input")
+    png = f"data:{declared};base64,{b64(png_bytes())}"
+    assert owner_api.post(IMAGES, {"prompt": "x", "reference_image": png}).status_code == 201
+    assert balance_of(venue) == 96
+
+
+@pytest.mark.parametrize("path, field", [(IMAGES, "reference_image"), ("/venues/chez-a/ocr", "image")])
+def test_an_oversize_upload_of_the_wrong_type_is_413_not_422(owner_api, venue, path, field):
+    # The size is checked before the type: an 11 MiB GIF is "too large", not "not an image".
+    big = "data:image/gif;base64," + b64(b"GIF89a" + b"\0" * (11 * 1024 * 1024))
+    assert_error(owner_api.post(path, {"prompt": "x", field: big}), 413, "payload_too_large")
+    assert balance_of(venue) == 100
