@@ -159,13 +159,12 @@ class KieAdapter(Adapter):
         _, body = self.send(method, url, timeout=self._timeout(ends_at), api_key=api_key, headers=headers, **kwargs)
         if not isinstance(body, dict):
             raise malformed("unexpected response shape", 200)
-        code = body.get("code", 200)
-        if str(code).strip() != "200":
+        code = _envelope_code(body.get("code", 200))
+        if code != 200:
             message = str(body.get("msg") or body.get("message") or "")
             if phase == "poll" and "recordinfo is null" in message.lower():
                 raise _NullRecord()
-            raise self.fail(envelope_error(int(code) if str(code).isdigit() else 500, message),
-                            api_key=api_key)
+            raise self.fail(envelope_error(code, message), api_key=api_key)
         data = body.get("data")
         if not isinstance(data, dict):
             raise malformed("no data in the response", 200)
@@ -261,6 +260,14 @@ class KieAdapter(Adapter):
             header = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
             error.retry_after = max(RATE_LIMIT_WAIT, parse_retry_after(header) or 0.0)
         return error
+
+
+def _envelope_code(value: Any) -> int:
+    """KIE's body `code` as an int, whether it came as a number or a string; 500 when unreadable."""
+    try:
+        return int(float(str(value).strip()))
+    except (TypeError, ValueError, OverflowError):
+        return 500
 
 
 class _NullRecord(Exception):

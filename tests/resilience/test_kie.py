@@ -243,8 +243,15 @@ def test_a_rate_limit_with_only_an_http_status_still_waits_kies_window(mocked):
     assert failure().retry_after == 30.0
 
 
-def test_an_envelope_code_sent_as_a_string_is_read(mocked):
-    mocked.post(CREATE, json={"code": "200", "msg": "success", "data": {"taskId": "t1"}})
+@pytest.mark.parametrize("code", ["200", 200.0])
+def test_an_envelope_code_sent_as_a_string_is_read(mocked, code):
+    mocked.post(CREATE, json={"code": code, "msg": "success", "data": {"taskId": "t1"}})
     mocked.get(POLL, json=SUCCESS)
     mocked.get(RESULT, body=PNG)
     assert generate().image == PNG
+
+
+def test_an_error_code_sent_as_a_string_is_classified(mocked):
+    mocked.post(CREATE, json={"code": "402", "msg": "The current credits are insufficient. Please top up."})
+    error = failure()
+    assert (error.reason, error.status_code) == (Reason.QUOTA, 402)
