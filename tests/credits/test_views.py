@@ -115,3 +115,12 @@ def test_the_owners_history_names_the_work_and_the_request_id_for_support(client
     assert "Charge · Image" in body and "Refund · Image" in body and "Charge · Caption / text" in body
     assert "(image)" not in body
     assert body.count("Request ID: req-1") == 2 and "Request ID: req-2" in body
+
+
+def test_the_credits_page_is_in_the_main_navigation(client, staff, venue):
+    client.force_login(staff)
+
+    body = client.get("/credits/").content.decode()
+
+    assert '<a href="/credits/" aria-current="page">Credits</a>' in body
+    assert '<a href="/credits/" aria-current="page">' not in client.get("/composer/").content.decode()
