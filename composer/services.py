@@ -47,6 +47,7 @@ _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 EDIT_UNAVAILABLE_MESSAGE = ("We couldn't save your edit right now. Try again in a minute, or describe the change "
                             "another way.")
+UNREADABLE_IMAGE_MESSAGE = "We couldn't open that image. Try generating it again."
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ALREADY_SUBMITTED_MESSAGE = ("That was sent twice, so we're only doing it once. It will be in your Library in a "
                              "moment — if it isn't, just try again.")
@@ -168,10 +169,14 @@ def _save_asset(*, venue: Venue, user: Any, output: AIOutput, request_id: str, k
     if kind == Asset.Kind.IMAGE:
         if not output.image:
             # Adapters never return an empty image; if one did, failing here refunds the venue.
-            raise FriendlyError("ai_unavailable", "We couldn't generate your image right now. "
-                                "Try again in a minute, or pick a different style.",
-                                "the answer held no image", http_status=503)
-        data, mime = decode_image(output.image)
+            raise FriendlyError("ai_unavailable", USER_MESSAGES["image"], "the answer held no image", http_status=503)
+        try:
+            data, mime = decode_image(output.image)
+        except FriendlyError as error:
+            # The provider's answer, not the operator's upload: never "upload a PNG" copy for it.
+            logger.warning("unusable image answer for request %s: %s", request_id, error.technical_detail)
+            raise FriendlyError("ai_unavailable", USER_MESSAGES["image"],
+                                f"the answer's image was unusable ({error.code})", http_status=503) from None
         asset.image_mime = mime
         asset.image.save(f"{request_id}.{_EXTENSIONS[mime]}", ContentFile(data), save=False)
     else:
@@ -230,9 +235,13 @@ def _read_image(asset: Asset) -> tuple[bytes, str]:
         with asset.image.open("rb") as handle:
             data = handle.read()
     except OSError:
-        raise FriendlyError("not_found", "We couldn't open that image. Try generating it again.",
+        raise FriendlyError("not_found", UNREADABLE_IMAGE_MESSAGE,
                             f"the file for asset {asset.pk} is missing", http_status=404) from None
-    return decode_image(data)
+    try:
+        return decode_image(data)
+    except FriendlyError as error:  # a damaged stored file: not something the operator uploaded
+        raise FriendlyError("not_found", UNREADABLE_IMAGE_MESSAGE,
+                            f"the file for asset {asset.pk} is unusable ({error.code})", http_status=404) from None
 
 
 def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "", request_id: str = "") -> Generation:

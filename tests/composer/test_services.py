@@ -327,3 +327,42 @@ def test_an_exhausted_edit_speaks_of_the_edit_not_of_styles(funded, staff, simul
     assert caught.value.user_message == services.EDIT_UNAVAILABLE_MESSAGE
     assert caught.value.as_dict()["user_message"] == services.EDIT_UNAVAILABLE_MESSAGE
     assert "style" not in caught.value.user_message
+
+
+# --- What the provider sends back, and what is stored, is not the operator's upload -------------
+
+def _answer_with_image(monkeypatch, image: bytes) -> None:
+    from resilience.types import AIOutput, CascadeResult
+
+    monkeypatch.setattr(services.cascade, "run", lambda *a, **k: CascadeResult(
+        output=AIOutput(model="m", image=image), attempts=(), answered_by="leg"))
+
+
+@pytest.mark.parametrize("answer", [image_bytes("GIF"), b"\x89PNG\r\n\x1a\n truncated", b"<html>oops</html>"])
+def test_an_unusable_image_answer_is_ai_unavailable_and_refunded(funded, staff, simulated, monkeypatch, answer):
+    _answer_with_image(monkeypatch, answer)
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    error = caught.value
+    assert (error.code, error.http_status) == ("ai_unavailable", 503)
+    assert error.user_message.startswith("We couldn't generate your image right now.")
+    assert "upload" not in error.user_message.lower() and error.request_id
+    assert gate.balance_of(funded) == START_BALANCE and not Asset.objects.exists()
+
+
+def test_an_oversized_image_answer_is_ai_unavailable_too(funded, staff, simulated, monkeypatch, settings):
+    _answer_with_image(monkeypatch, image_bytes("PNG", size=(64, 64)))
+    settings.MAX_IMAGE_BYTES = 50
+    with pytest.raises(FriendlyError) as caught:
+        services.generate_image(venue=funded, user=staff, prompt="Pasta")
+    assert caught.value.code == "ai_unavailable" and gate.balance_of(funded) == START_BALANCE
+
+
+def test_editing_an_image_whose_stored_file_is_damaged_is_calm_and_free(funded, staff, simulated):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    with open(original.image.path, "wb") as handle:
+        handle.write(b"\x89PNG\r\n\x1a\n damaged")
+    with pytest.raises(FriendlyError) as caught:
+        services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
+    assert (caught.value.code, caught.value.user_message) == ("not_found", services.UNREADABLE_IMAGE_MESSAGE)
+    assert _charges(funded).count() == 1  # only the original

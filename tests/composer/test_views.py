@@ -406,3 +406,13 @@ def test_every_venue_page_carries_the_no_answer_banner_for_the_script(as_staff, 
     assert "Something went wrong on our side" in template
     assert 'src="/static/composer/panels.js"' in body
     assert "no-answer-banner" not in as_staff.get(url, **HTMX).content.decode()  # fragments don't repeat it
+
+
+def test_an_unusable_answer_is_the_amber_banner_not_an_upload_error(as_staff, funded, simulated, monkeypatch):
+    from resilience.types import AIOutput, CascadeResult
+
+    monkeypatch.setattr(services.cascade, "run", lambda *a, **k: CascadeResult(
+        output=AIOutput(model="m", image=image_bytes("GIF")), attempts=(), answered_by="leg"))
+    body = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX).content.decode()
+    assert "banner-amber" in body and "form-error" not in body and "PNG, JPEG or WebP" not in body
+    assert gate.balance_of(funded) == START_BALANCE
