@@ -61,8 +61,10 @@ class Candidate:
     spec: ProviderSpec | None
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.provider, self.model, self.base_url)
+    def key(self) -> str:
+        """Provider + model + base URL, normalised (host case, trailing slash): the dedupe identity, and
+        the breaker's key, so two spellings of one endpoint are one candidate."""
+        return health.candidate_key(self.provider, self.model, self.base_url)
 
 
 # --- Plan ---------------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
         twin = next((row for row in chain if row.key == primary.key), None)
         if twin is not None:
             primary = replace(primary, env_key=twin.env_key)
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[str] = set()
     unique = []
     for candidate in ([primary] if primary else []) + chain:
         if candidate.key not in seen:
@@ -175,7 +177,7 @@ def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> s
 
 
 def _health_key(candidate: Candidate) -> str:
-    return health.candidate_key(candidate.provider, candidate.model, candidate.base_url)
+    return candidate.key
 
 
 def breaker_skip_reason(candidate: Candidate) -> str:

@@ -239,3 +239,13 @@ def test_a_bad_request_moves_on_and_is_logged_as_our_bug(chain, keys, mocked, ca
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "GPT → bad_request (400)" in warnings[0] and "bug" in warnings[0]
     assert all(SECRET not in r.getMessage() for r in caplog.records)
+
+
+def test_two_spellings_of_one_endpoint_are_one_candidate(chain, keys, mocked):
+    chain("chat", [("Hosted", "openai", "gpt-4o"),
+                   {"label": "Same, shouted", "provider": "openai", "model": "gpt-4o",
+                    "base_url": "https://API.OpenAI.com/v1/"},
+                   ("Sim", "simulated", "ok")])
+    mocked.post(f"{OPENAI}/chat/completions", status=404, json=GONE)
+    result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert [a.label for a in result.attempts] == ["Hosted", "Sim"]
