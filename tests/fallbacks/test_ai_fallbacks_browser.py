@@ -235,3 +235,36 @@ def test_picking_another_model_refreshes_what_the_card_says_about_it(admin_page)
     expect(_card(page, 1)).not_to_contain_text(hint)
     expect(_card(page, 1).get_by_label("Model", exact=True)).to_be_focused()
     assert _rows("image")[0][2] == "nano-banana-2"  # nothing written before Save
+
+
+def test_typing_while_a_card_is_re_rendered_loses_nothing(admin_page, monkeypatch):
+    import time
+
+    from resilience import admin_views
+
+    page = admin_page.open_tab("chat")
+    build_card = admin_views.build_card
+
+    def slow_build_card(*args, **kwargs):  # a slow server: the admin types on while the card renders
+        time.sleep(0.6)
+        return build_card(*args, **kwargs)
+
+    monkeypatch.setattr(admin_views, "build_card", slow_build_card)
+    card = _card(page, 1)
+    card.get_by_text("Advanced").click()
+    card.get_by_label("Env key name").fill("MY_ROUTER_KEY")
+    page.keyboard.press("Tab")  # the env key changed: the card is re-rendered for its badge
+    page.keyboard.type("https://proxy.example.com/v1")
+    expect(_card(page, 1).locator(".fb-badge")).to_have_text("Skipped — MY_ROUTER_KEY not set")
+    expect(_card(page, 1).get_by_label("Base URL override")).to_have_value("https://proxy.example.com/v1")
+    expect(_card(page, 1).get_by_label("Base URL override")).to_be_focused()
+    # The same while the enable toggle re-renders the card: a label typed meanwhile is kept.
+    _card(page, 2).get_by_role("button", name="Enabled").click()
+    _card(page, 2).get_by_label("Display label").fill("GPT-4o, paused")
+    expect(_card(page, 2).locator(".fb-badge")).to_have_text("Skipped — disabled")
+    expect(_card(page, 2).get_by_label("Display label")).to_have_value("GPT-4o, paused")
+    monkeypatch.setattr(admin_views, "build_card", build_card)
+    _save(page)
+    rows = _rows("chat")
+    assert rows[0][4] == "https://proxy.example.com/v1"
+    assert rows[1][0] == "GPT-4o, paused" and rows[1][3] is False

@@ -59,8 +59,17 @@
     return Object.assign(values, extra || {});
   }
 
+  // Edits typed while a card is being re-rendered (tab from the env key into the base URL and
+  // type at once) must survive the swap: remember what each refresh sent, and carry over into the
+  // new card whatever the admin changed since. Hidden fields (provider, enabled) are not carried:
+  // they change only by clicks, which send their own refresh.
+  const CARRIED = ["label", "model_choice", "model_other", "env_key", "base_url", "notes"];
+  const sent = {};  // uid → the card's values when its refresh was sent
+  const carried = {};  // uid → edits to put into its re-rendered card
+
   // POST, not GET: half-typed base URLs and notes stay out of URLs and access logs.
   function refresh(card, extra) {
+    sent[card.dataset.uid] = cardValues(card);
     return htmx.ajax("POST", cardUrl, {
       target: card, swap: "outerHTML", values: cardValues(card, extra),
       headers: { "X-CSRFToken": csrfToken },
@@ -151,15 +160,53 @@
     });
   });
 
+  function noteEditsInFlight(target) {
+    if (!target || !target.classList || !target.classList.contains("fb-card")) return;
+    const uid = target.dataset.uid;
+    const before = sent[uid];
+    delete sent[uid];
+    if (!before) return;
+    const now = cardValues(target);
+    const edits = {};
+    CARRIED.forEach(function (name) {
+      if (name in now && now[name] !== before[name]) edits[name] = now[name];
+    });
+    if (Object.keys(edits).length) carried[uid] = edits;
+  }
+
+  function applyEditsInFlight() {
+    Object.keys(carried).forEach(function (uid) {
+      const card = document.getElementById("card-" + uid);
+      if (!card) return;  // not swapped in yet
+      const edits = carried[uid];
+      delete carried[uid];
+      Object.keys(edits).forEach(function (name) {
+        const field = card.querySelector("[name=" + name + "]");
+        if (field) field.value = edits[name];
+      });
+      if ("model_choice" in edits) {
+        card.querySelector("input[name=model_other]").hidden = edits.model_choice !== "__other__";
+      }
+      // The badge, hint and breaker line depend on these: render the card again for them.
+      if ("env_key" in edits || "model_choice" in edits) refresh(card);
+    });
+  }
+
+  document.body.addEventListener("htmx:afterSwap", applyEditsInFlight);
   // After any swap (a re-rendered card or a new one), fix the numbers and arrows.
-  document.body.addEventListener("htmx:afterSettle", renumber);
+  document.body.addEventListener("htmx:afterSettle", function () {
+    applyEditsInFlight();
+    renumber();
+  });
 
   // A card partial that is not a card (the session expired and admin answered with its login
   // page, or the server failed) must never be swapped into the list: say so instead.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     const xhr = event.detail.xhr;
     const isCard = xhr.status === 200 && /^\s*<li class="fb-card/.test(xhr.responseText);
-    if (!isCard) {
+    if (isCard) {
+      noteEditsInFlight(event.detail.target);
+    } else {
       event.detail.shouldSwap = false;
       announce("Could not update the card: reload the page (your session may have expired).");
       window.alert("Could not update the card. Reload the page; your session may have expired. Unsaved edits on this tab would be lost.");
