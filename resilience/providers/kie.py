@@ -57,6 +57,12 @@ def _settings_float(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
+def browser_like_user_agent() -> str:
+    """KIE's hosts sit behind Cloudflare, which may refuse a request without a browser-like User-Agent
+    with a bare 403 "error code: 1010" (PROVIDERS.md §1): ours, in the form crawlers use."""
+    return f"Mozilla/5.0 (compatible; {settings.AI_HTTP_USER_AGENT})"
+
+
 def task_input(model: str, prompt: str, reference_url: str | None) -> dict[str, Any]:
     """The `input` object for createTask; each model family names its fields differently."""
     if model in EDIT_MODELS:
@@ -135,7 +141,7 @@ class KieAdapter(Adapter):
         if kind != "image":
             raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
         ends_at = CLOCK.now() + min(timeout, _settings_float("KIE_POLL_DEADLINE", POLL_DEADLINE))
-        headers = {"Authorization": f"Bearer {api_key}"}
+        headers = {"Authorization": f"Bearer {api_key}", "User-Agent": browser_like_user_agent()}
         reference_url = None
         if request.has_reference and model not in TEXT_ONLY_MODELS:
             reference_url = self.upload(request, headers=headers, api_key=api_key, ends_at=ends_at)
@@ -234,7 +240,8 @@ class KieAdapter(Adapter):
         from bitethemenu import http
 
         try:
-            response = http.request("GET", url, timeout=self._timeout(ends_at))
+            response = http.request("GET", url, timeout=self._timeout(ends_at),
+                                    headers={"User-Agent": browser_like_user_agent()})
         except http.OutboundError as exc:
             raise ProviderError(Reason.TIMEOUT if exc.kind == "timeout" else Reason.SERVER,
                                 f"result download: {exc.short}") from None

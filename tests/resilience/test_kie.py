@@ -53,6 +53,9 @@ def test_it_creates_a_task_polls_until_success_and_downloads_the_image(mocked, c
     assert output.image == PNG and output.image_mime == "image/png"
     body = sent_json(mocked.calls[0])
     assert body["model"] == "nano-banana-2"
+    # Cloudflare in front of KIE may refuse a non-browser User-Agent (error 1010): every hop sends one.
+    assert all(c.request.headers["User-Agent"].startswith("Mozilla/5.0 (compatible; BiteTheMenu/")
+               for c in mocked.calls)
     assert body["input"]["prompt"].startswith("a red fox") and "watercolour" in body["input"]["prompt"]
     assert "image_input" not in body["input"]
     assert clock.sleeps == [3.0, 3.0]  # two polls were still running
@@ -69,6 +72,7 @@ def test_a_reference_image_is_uploaded_first_and_passed_as_a_url(mocked, monkeyp
     mocked.get(RESULT, body=PNG)
     generate(request=AIRequest(prompt="our dish", reference_image=PNG, reference_mime="image/png"))
     assert sent_json(mocked.calls[0])["base64Data"].startswith("data:image/png;base64,")
+    assert mocked.calls[0].request.headers["User-Agent"].startswith("Mozilla/5.0 (compatible;")
     assert sent_json(mocked.calls[1])["input"]["image_input"] == [uploaded]
 
 
