@@ -69,6 +69,7 @@ def alerts_inbox(request: HttpRequest, *, site: admin.AdminSite) -> HttpResponse
         "options": inbox.filter_options(),
         "slack_configured": bool(settings.SLACK_ALERTS_WEBHOOK_URL),
         "slack_state": notify.channel_state(),
+        "newest_alert_id": inbox.newest_alert_id(),
     }
     return render(request, "admin/super/alerts.html", context)
 
@@ -84,10 +85,19 @@ def acknowledge_one(request: HttpRequest, alert_id: int) -> HttpResponse:
     return _back(request)
 
 
+def _up_to(request: HttpRequest) -> int | None:
+    value = request.POST.get("up_to", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
 @require_POST
 def acknowledge_everything(request: HttpRequest) -> HttpResponse:
-    count = acknowledge_all(user=request.user)
+    up_to = _up_to(request)
+    count = acknowledge_all(user=request.user, up_to_id=up_to)
     messages.success(request, f"Acknowledged {count} alert{'s' if count != 1 else ''}.")
+    if up_to is not None and (newer := inbox.open_alerts_after(up_to)):
+        messages.warning(request, f"{newer} new alert{'s' if newer != 1 else ''} arrived after this page was "
+                                  f"loaded and {'are' if newer != 1 else 'is'} still open.")
     return _back(request)
 
 

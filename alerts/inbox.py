@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from alerts.models import Alert, Kind, SlackStatus
 from bitethemenu.models import Venue
@@ -75,3 +75,13 @@ def filter_options() -> dict[str, list[Any]]:
 def unacknowledged_count() -> int:
     """The badge: one COUNT query over the open alerts (a partial index covers it)."""
     return Alert.objects.unacknowledged().count()
+
+
+def newest_alert_id() -> int | None:
+    """The id of the newest alert: "Acknowledge all" acknowledges up to it, not what came after."""
+    return Alert.objects.aggregate(newest=Max("pk"))["newest"]
+
+
+def open_alerts_after(alert_id: int) -> int:
+    """Open alerts newer than `alert_id`: those that arrived after the inbox was rendered."""
+    return Alert.objects.unacknowledged().filter(pk__gt=alert_id).count()

@@ -90,7 +90,11 @@ def acknowledge(*, alert_id: int, user: Any) -> Alert:
     return Alert.objects.get(pk=alert_id)
 
 
-def acknowledge_all(*, user: Any) -> int:
-    """Acknowledge every open alert; returns how many this call acknowledged (not counting rows
-    someone else acknowledged first)."""
-    return Alert.objects.unacknowledged().update(acknowledged_at=timezone.now(), acknowledged_by=user)
+def acknowledge_all(*, user: Any, up_to_id: int | None = None) -> int:
+    """Acknowledge every open alert — with `up_to_id`, only those up to that id (the newest the
+    admin could see), so an alert that lands after the page loaded stays open. Returns how many
+    this call acknowledged (not counting rows someone else acknowledged first)."""
+    alerts = Alert.objects.unacknowledged()
+    if up_to_id is not None:
+        alerts = alerts.filter(pk__lte=up_to_id)
+    return alerts.update(acknowledged_at=timezone.now(), acknowledged_by=user)

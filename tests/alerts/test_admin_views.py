@@ -285,3 +285,29 @@ def test_each_acknowledge_button_says_which_alert_it_acknowledges(admin_client):
     when = timezone.localtime(alert.created_at).strftime("%Y-%m-%d %H:%M:%S")
     assert ('>Acknowledge<span class="visually-hidden"> the OCR alert from menu.importFromPhoto at '
             f'{when}</span></button>') in html
+
+
+def test_acknowledge_all_leaves_an_alert_that_arrived_after_the_page_loaded(admin_client):
+    import re
+
+    seen = [_alert() for _ in range(2)]
+    html = admin_client.get(INBOX).content.decode()
+    up_to = re.search(r'name="up_to" value="(\d+)"', html).group(1)
+    assert up_to == str(seen[-1].pk)
+    late = _alert(kind="chat", service="social.writeCaption")  # lands while the admin reads the page
+
+    response = admin_client.post(reverse("admin:super-alerts-ack-all"), {"up_to": up_to, "next": INBOX},
+                                 follow=True)
+    html = response.content.decode()
+    assert "Acknowledged 2 alerts." in html
+    assert "1 new alert arrived after this page was loaded and is still open." in html
+    assert list(Alert.objects.unacknowledged()) == [late]
+    assert 'title="1 unacknowledged alert">1</span>' in html
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "-3", "9" * 40])
+def test_acknowledge_all_with_a_junk_up_to_acknowledges_everything(admin_client, junk):
+    _alert(), _alert()
+    response = admin_client.post(reverse("admin:super-alerts-ack-all"), {"up_to": junk}, follow=True)
+    assert "Acknowledged 2 alerts." in response.content.decode()
+    assert Alert.objects.unacknowledged().count() == 0

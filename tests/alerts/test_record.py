@@ -99,6 +99,14 @@ def test_acknowledge_all_counts_only_open_alerts(venue, seed_attempts, superadmi
     assert Alert.objects.unacknowledged().count() == 0
 
 
+def test_acknowledge_all_up_to_an_id_leaves_newer_alerts_open(venue, seed_attempts, superadmin):
+    seen = [record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(2)]
+    newer = record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts)
+
+    assert acknowledge_all(user=superadmin, up_to_id=seen[-1].pk) == 2
+    assert list(Alert.objects.unacknowledged()) == [newer]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_acknowledge_and_acknowledge_all_racing_leave_consistent_state(venue, seed_attempts, django_user_model):
     alerts = [record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(30)]
