@@ -12,10 +12,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from alerts.admin import RefuseNulParams
 from resilience.models import ChainCandidate, ChainRevision, VenuePrimary
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RefuseNulParams, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

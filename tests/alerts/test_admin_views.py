@@ -311,3 +311,15 @@ def test_acknowledge_all_with_a_junk_up_to_acknowledges_everything(admin_client,
     response = admin_client.post(reverse("admin:super-alerts-ack-all"), {"up_to": junk}, follow=True)
     assert "Acknowledged 2 alerts." in response.content.decode()
     assert Alert.objects.unacknowledged().count() == 0
+
+
+@pytest.mark.parametrize("url", ["/admin/alerts/alert/?kind__exact=%00", "/admin/alerts/alert/?service=%00",
+                                 "/admin/alerts/slackchannelstate/?%00=1",
+                                 "/admin/resilience/chainrevision/?kind__exact=%00",
+                                 "/admin/resilience/chaincandidate/?provider__exact=%00",
+                                 "/admin/resilience/venueprimary/?kind__exact=%00"])
+def test_a_nul_in_a_changelist_filter_is_a_400_not_a_500(admin_client, url):
+    _alert()
+    admin_client.raise_request_exception = False
+    assert admin_client.get(url).status_code == 400
+    assert admin_client.get(url.split("?")[0] + "?kind__exact=image").status_code in (200, 302)
