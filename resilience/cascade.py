@@ -216,7 +216,9 @@ def _try_once(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: st
     try:
         output = get_adapter(candidate.provider).call(walk.kind, request, model=candidate.model,
                                                       base_url=candidate.base_url, api_key=api_key, timeout=timeout)
-        result: AIOutput | ProviderError = output
+        problem = unusable(walk.kind, request, output)
+        result: AIOutput | ProviderError = (
+            ProviderError(Reason.MALFORMED_RESPONSE, problem) if problem else output)
     except ProviderError as error:
         result = error
     except Exception:  # an adapter bug must not break the chain: record it and move on
@@ -225,6 +227,22 @@ def _try_once(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: st
     duration_ms = int(max(0.0, base.CLOCK.now() - started) * 1000)
     _audit(walk, candidate, result, duration_ms, api_key)
     return result
+
+
+def unusable(kind: str, request: AIRequest, output: AIOutput) -> str:
+    """Why an adapter's "success" cannot be used ("" when it can). Adapters already refuse empty answers;
+    this is the one check for every provider, so an answer the Library could not keep (a GIF, a damaged
+    or oversized image, missing vectors) is a failed leg — the walk moves on, and an exhausted chain
+    alerts — rather than a success that fails later, after the chain stopped looking."""
+    if kind == "image":
+        return base.image_problem(output.image)
+    if kind in ("chat", "ocr"):
+        return "" if output.text.strip() else "no text in the answer"
+    if kind == "embedding":
+        vectors = output.vectors
+        if len(vectors) != len(request.inputs) or any(not v or len(v) != len(vectors[0]) for v in vectors):
+            return "missing or inconsistent vectors"
+    return ""
 
 
 def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, duration_ms: int,

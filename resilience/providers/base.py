@@ -145,6 +145,36 @@ def sniff_image_mime(content: bytes) -> str:
     return ""
 
 
+USABLE_IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
+def image_problem(content: bytes | None) -> str:
+    """Why an image answer cannot be used ("" when it can): the Library keeps PNG, JPEG and WebP up
+    to settings.MAX_IMAGE_BYTES (the limit of API.md), and Pillow must agree the bytes are that image."""
+    import io
+
+    from django.conf import settings
+    from PIL import Image, UnidentifiedImageError
+
+    if not content:
+        return "no image in the answer"
+    limit = int(getattr(settings, "MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+    if len(content) > limit:
+        return f"the image is over {limit // (1024 * 1024)} MiB"
+    mime = sniff_image_mime(content)
+    if mime not in USABLE_IMAGE_FORMATS:
+        return f"the image is not PNG, JPEG or WebP ({mime or 'unknown type'})"
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            decoded_as = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "the image is damaged"
+    if decoded_as != USABLE_IMAGE_FORMATS[mime]:
+        return "the image is damaged"
+    return ""
+
+
 def image_prompt(request: AIRequest) -> str:
     """The prompt an image model sees: the user's prompt with the style preset folded in."""
     if request.style:

@@ -249,3 +249,43 @@ def test_two_spellings_of_one_endpoint_are_one_candidate(chain, keys, mocked):
     mocked.post(f"{OPENAI}/chat/completions", status=404, json=GONE)
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert [a.label for a in result.attempts] == ["Hosted", "Sim"]
+
+
+def _gif() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("image,max_bytes,problem", [
+    (_gif(), None, "not PNG, JPEG or WebP (image/gif)"),
+    (PNG[:40] + b"\x00" * 40, None, "damaged"),
+    (PNG, 64, "over"),
+])
+def test_an_image_the_library_cannot_keep_is_a_failed_leg_not_a_success(chain, keys, mocked, settings, image,
+                                                                         max_bytes, problem):
+    import base64
+
+    if max_bytes:
+        settings.MAX_IMAGE_BYTES = max_bytes
+    chain("image", [("OpenAI", "openai", "gpt-image-2"), ("KIE", "kie", "nano-banana-2")])
+    mocked.post(f"{OPENAI}/images/generations", json={"created": 1, "data": [
+        {"b64_json": base64.b64encode(image).decode()}]})
+    mocked.post(CREATE, json=CREATED)
+    mocked.get(POLL, json=SUCCESS)
+    mocked.get(RESULT, body=png("green") if not max_bytes else b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    if max_bytes:
+        with pytest.raises(ChainExhausted) as info:  # both answers are over the limit: the chain alerts
+            cascade.run("image", AIRequest(prompt="x"), venue=None, service="social.generateImage")
+        attempts = info.value.attempts
+        assert Alert.objects.count() == 1
+    else:
+        result = cascade.run("image", AIRequest(prompt="x"), venue=None, service="social.generateImage")
+        assert result.answered_by == "KIE" and result.output.image == png("green")
+        attempts = result.attempts
+    assert (attempts[0].outcome, attempts[0].reason) == ("failed", "malformed_response")
+    assert problem in attempts[0].message
