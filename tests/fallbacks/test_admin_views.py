@@ -321,3 +321,11 @@ def test_a_missing_or_junk_base_revision_saves_as_before(admin_client, junk):
                                                            base_revision=junk))
     assert response.status_code == 302
     assert [r[0] for r in _rows("ocr")] == ["Mine"]
+
+
+def test_a_flood_of_cards_is_refused_and_saves_nothing(admin_client):
+    before = _rows("chat")
+    admin_client.raise_request_exception = False
+    flood = _post_data([(f"C{i}", "openrouter", "openai/gpt-4o") for i in range(400)])
+    assert admin_client.post(PAGE + "chat/", flood).status_code == 400
+    assert _rows("chat") == before
