@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
 from composer.services import new_request_id
-from credits.gate import balance_of
+from credits.gate import balance_of, cost_of
 from resilience.errors import FriendlyError
 
 # These codes mean "fix what you sent": shown as a form error next to the form, not as a banner.
@@ -68,6 +68,9 @@ def render_page(request: VenueRequest, template: str, fragment: str, context: di
     return response
 
 
+# What the venue pages charge for (service kinds), so each paid button can say what it costs.
+PAID_KINDS = ("image", "chat", "ocr")
+
 # The banner panels.js shows when an htmx request gets no usable answer (a proxy timeout, a
 # crash, a dropped connection): rendered by the same component, its detail filled in by the script.
 NO_ANSWER_MESSAGE = ("Something went wrong on our side. Check your Library in a minute; if it isn't there, reload "
@@ -80,7 +83,7 @@ def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
     venue = current_venue(request)
     no_answer = FriendlyError("no_answer", NO_ANSWER_MESSAGE, "no answer from the server")
     return {"venue": venue, "balance": balance_of(venue), "new_submission_id": new_request_id,
-            "no_answer_error": no_answer, **extra}
+            "no_answer_error": no_answer, "costs": {kind: cost_of(kind) for kind in PAID_KINDS}, **extra}
 
 
 def submission_id(request: VenueRequest) -> str:

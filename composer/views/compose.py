@@ -18,15 +18,14 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from credits.gate import balance_of, cost_of
+from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
 TEMPLATE = "composer/composer.html"
 
 
 def _context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
-    defaults = {"image_form": ImageForm(), "caption_form": CaptionForm(), "presets": STYLE_PRESETS,
-                "costs": {kind: cost_of(kind) for kind in ("image", "chat")}}
+    defaults = {"image_form": ImageForm(), "caption_form": CaptionForm(), "presets": STYLE_PRESETS}
     return page_context(request, **{**defaults, **extra})
 
 

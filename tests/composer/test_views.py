@@ -416,3 +416,22 @@ def test_an_unusable_answer_is_the_amber_banner_not_an_upload_error(as_staff, fu
     body = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX).content.decode()
     assert "banner-amber" in body and "form-error" not in body and "PNG, JPEG or WebP" not in body
     assert gate.balance_of(funded) == START_BALANCE
+
+
+# --- What each paid button costs ------------------------------------------------------------------
+
+def test_every_paid_button_says_what_it_costs(as_staff, funded, image):
+    assert "Uses 4 credits" in as_staff.get(f"/library/{image.pk}/edit/").content.decode()
+    assert "Uses 2 credits" in as_staff.get("/menu/import/").content.decode()
+    composer = as_staff.get("/composer/").content.decode()
+    assert "Uses 4 credits" in composer and "Uses 1 credit<" in composer
+    assert "low-balance" not in composer
+
+
+def test_a_button_the_venue_cannot_afford_says_so_before_the_click(as_staff, venue, simulated):
+    gate.grant(venue=venue, amount=5, note="")
+    body = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX).content.decode()
+    assert "Saved to your Library" in body  # 5 - 4 = 1 left: not enough for another image
+    assert "Uses 4 credits<span class=\"low-balance\"> — you have 1. Ask your venue owner to top up.</span>" in body
+    caption = as_staff.get("/composer/").content.decode().split('id="caption-panel"')[1]
+    assert "Uses 1 credit</span>" in caption and "low-balance" not in caption
