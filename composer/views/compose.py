@@ -50,6 +50,8 @@ def generate_image(request: VenueRequest) -> HttpResponse:
             )
         except FriendlyError as error:
             show_error(error, form, context, "image_error")
+    # A browser can't put a file back into a re-rendered form: say so, or a retry quietly drops the photo.
+    context["choose_reference_again"] = "reference" in request.FILES and "image_result" not in context
     context["balance"] = balance_of(current_venue(request))
     return render_page(request, TEMPLATE, "image_panel", context)
 

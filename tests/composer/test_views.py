@@ -435,3 +435,16 @@ def test_a_button_the_venue_cannot_afford_says_so_before_the_click(as_staff, ven
     assert "Uses 4 credits<span class=\"low-balance\"> — you have 1. Ask your venue owner to top up.</span>" in body
     caption = as_staff.get("/composer/").content.decode().split('id="caption-panel"')[1]
     assert "Uses 1 credit</span>" in caption and "low-balance" not in caption
+
+
+def test_after_a_failed_try_the_operator_is_told_to_choose_the_photo_again(as_staff, funded, simulated, chain):
+    chain("image", "gone")
+    upload = SimpleUploadedFile("dish.png", image_bytes())
+    body = as_staff.post("/composer/image/", {"prompt": "Our burger", "reference": upload}, **HTMX).content.decode()
+    assert "banner-amber" in body and "Choose your photo again" in body
+    without_photo = as_staff.post("/composer/image/", {"prompt": "Our burger"}, **HTMX).content.decode()
+    assert "Choose your photo again" not in without_photo
+    chain("image", "ok")
+    success = as_staff.post("/composer/image/", {"prompt": "Our burger",
+                                                 "reference": SimpleUploadedFile("d.png", image_bytes())}, **HTMX)
+    assert "Choose your photo again" not in success.content.decode()
