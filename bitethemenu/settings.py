@@ -104,6 +104,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "bitethemenu.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,6 +116,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "bitethemenu.urls"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bitethemenu.reporting.SecretSafeReporterFilter"
 WSGI_APPLICATION = "bitethemenu.wsgi.application"
 
 TEMPLATES = [
