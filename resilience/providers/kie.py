@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 
 from resilience.errors import RETRYABLE_REASONS, Reason
+from resilience.providers import base
 from resilience.providers.base import (
-    CLOCK,
     Adapter,
     ProviderError,
     classify_by_status,
@@ -140,7 +140,7 @@ class KieAdapter(Adapter):
              timeout: float) -> AIOutput:
         if kind != "image":
             raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
-        ends_at = CLOCK.now() + min(timeout, _settings_float("KIE_POLL_DEADLINE", POLL_DEADLINE))
+        ends_at = base.CLOCK.now() + min(timeout, _settings_float("KIE_POLL_DEADLINE", POLL_DEADLINE))
         headers = {"Authorization": f"Bearer {api_key}", "User-Agent": browser_like_user_agent()}
         reference_url = None
         if request.has_reference and model not in TEXT_ONLY_MODELS:
@@ -154,7 +154,7 @@ class KieAdapter(Adapter):
     # -- steps --
 
     def _timeout(self, ends_at: float) -> float:
-        remaining = ends_at - CLOCK.now()
+        remaining = ends_at - base.CLOCK.now()
         if remaining <= 0:
             raise ProviderError(Reason.TIMEOUT, "timed out")
         return min(REQUEST_TIMEOUT, remaining)
@@ -205,7 +205,7 @@ class KieAdapter(Adapter):
         poll_errors = 0
         state = "waiting"
         while True:
-            if CLOCK.now() >= ends_at:
+            if base.CLOCK.now() >= ends_at:
                 raise ProviderError(Reason.TIMEOUT, f"still {state} when the poll deadline passed")
             try:
                 data = self._kie_json("GET", f"{base_url}/api/v1/jobs/recordInfo", headers=headers, api_key=api_key,
@@ -216,7 +216,7 @@ class KieAdapter(Adapter):
                 if error.reason not in RETRYABLE_REASONS or poll_errors >= POLL_ERRORS_TOLERATED:
                     raise
                 wait = max(interval, error.retry_after or 0.0)
-                CLOCK.sleep(min(wait, max(0.0, ends_at - CLOCK.now())))
+                base.CLOCK.sleep(min(wait, max(0.0, ends_at - base.CLOCK.now())))
                 continue
             except _NullRecord:
                 null_records += 1
@@ -233,7 +233,7 @@ class KieAdapter(Adapter):
                 raise malformed(f"unknown task state {state[:20]}", 200)
             state = state or "waiting"
             # Use the whole budget: the last sleep ends exactly at the deadline.
-            CLOCK.sleep(min(interval, max(0.0, ends_at - CLOCK.now())))
+            base.CLOCK.sleep(min(interval, max(0.0, ends_at - base.CLOCK.now())))
 
     def download(self, url: str, *, ends_at: float) -> bytes:
         """Fetch the finished image (no key: KIE result URLs are public, and expire after ~24 h)."""

@@ -15,8 +15,8 @@ import responses as responses_lib
 from PIL import Image
 from responses import matchers
 
-from resilience.providers import base
 from tests.api.conftest import assert_error, use_chain
+from tests.clocks import install_instant_clock
 
 KIE_CREATE = "https://api.kie.ai/api/v1/jobs/createTask"
 KIE_POLL = "https://api.kie.ai/api/v1/jobs/recordInfo"
@@ -40,26 +40,10 @@ def _png() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-class _StillClock(base.Clock):
-    """KIE polls with sleeps: make them instant."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += max(0.0, seconds)
-
-
 @pytest.fixture
 def instant_clock(monkeypatch):
-    import resilience.providers.kie as kie
-
-    clock = _StillClock()
-    monkeypatch.setattr(base, "CLOCK", clock)
-    monkeypatch.setattr(kie, "CLOCK", clock)
+    """KIE polls with sleeps: make them instant."""
+    install_instant_clock(monkeypatch)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resilience import health
+from tests.clocks import install_instant_clock
 
 
 class FakeClock:
@@ -48,23 +49,7 @@ def key() -> str:
 @pytest.fixture
 def cascade_clock(monkeypatch):
     """The cascade's monotonic clock, standing still until something sleeps (retry waits are instant)."""
-    from resilience.providers import base
-
-    class StillClock(base.Clock):
-        def __init__(self) -> None:
-            self.t = 1000.0
-            self.sleeps: list[float] = []
-
-        def now(self) -> float:
-            return self.t
-
-        def sleep(self, seconds: float) -> None:
-            self.sleeps.append(seconds)
-            self.t += max(0.0, seconds)
-
-    fake = StillClock()
-    monkeypatch.setattr(base, "CLOCK", fake)
-    return fake
+    return install_instant_clock(monkeypatch)
 
 
 @pytest.fixture

@@ -6,32 +6,12 @@ import pytest
 import responses as responses_lib
 
 from resilience.models import ChainCandidate
-from resilience.providers import base
-
-
-class FakeClock(base.Clock):
-    """Time stands still until something sleeps; sleeping advances it instantly."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += max(0.0, seconds)
+from tests.clocks import InstantClock, install_instant_clock
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(base, "CLOCK", fake)
-    import resilience.providers.kie as kie
-
-    monkeypatch.setattr(kie, "CLOCK", fake)
-    return fake
+def clock(monkeypatch) -> InstantClock:
+    return install_instant_clock(monkeypatch)
 
 
 @pytest.fixture
