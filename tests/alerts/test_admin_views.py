@@ -12,7 +12,7 @@ from alerts.record import acknowledge, record_exhaustion
 pytestmark = pytest.mark.django_db
 
 INBOX = "/admin/super/alerts/"
-WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
+WEBHOOK = "https://hooks.slack.test/services/T000/B000/XXXXsecretXXXX"
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def test_a_404_from_slack_shows_as_disabled_and_the_url_never_appears(admin_clie
     html = admin_client.get(INBOX).content.decode()
     assert "Slack disabled: webhook returned 404 no_service" in html
     assert "Re-enable Slack" in html
-    assert "XXXXsecret" not in html and "hooks.slack.com" not in html
+    assert "XXXXsecret" not in html and "hooks.slack.test" not in html
     assert "XXXXsecret" not in admin_client.get("/admin/alerts/alert/").content.decode()
     assert "Slack failed" in admin_client.get("/admin/alerts/alert/?slack=failed").content.decode()
 

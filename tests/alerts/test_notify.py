@@ -16,7 +16,7 @@ from alerts.record import record_exhaustion
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
+WEBHOOK = "https://hooks.slack.test/services/T000/B000/XXXXsecretXXXX"
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_it_tries_twice_on_a_500_and_records_the_failure(venue, seed_attempts, s
     assert alert.slack_error == "webhook returned 500 internal_error"
     assert SlackChannelState.objects.get().disabled_at is None
     assert "webhook returned 500" in caplog.text
-    assert "secret" not in caplog.text.lower() and "hooks.slack.com" not in caplog.text
+    assert "secret" not in caplog.text.lower() and "hooks.slack.test" not in caplog.text
 
 
 def test_it_honours_retry_after_on_429_capped(venue, seed_attempts, slack, no_sleep,

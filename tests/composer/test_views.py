@@ -145,7 +145,7 @@ def test_out_of_credits_is_a_calm_banner(as_staff, venue, simulated):
 # --- The friendly error banner -------------------------------------------------------------------
 
 SECRETS = {"OPENAI_API_KEY": "sk-test-SECRET-openai", "KIE_API_KEY": "kie-SECRET-key",
-           "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/SECRETWEBHOOK"}
+           "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.slack.test/services/T000/B000/SECRETWEBHOOK"}
 
 
 def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(as_staff, funded, simulated, chain, monkeypatch):
