@@ -28,6 +28,9 @@ HTTP_ALLOWED_PROVIDERS = frozenset({"openai_compatible"})
 MAX_LENGTHS = {"label": 120, "provider": 40, "model": 200, "env_key": 100, "base_url": 500}
 # Notes are a TextField; the cap matches the API's (resilience.schemas.Notes), so both surfaces agree.
 MAX_NOTES = 4000
+# A chain longer than this is a mistake (a walk that long would blow every deadline); the API
+# schema and the admin page both meet this one limit here.
+MAX_CANDIDATES = 50
 SINGLE_LINE_FIELDS = ("label", "provider", "model", "env_key", "base_url")
 
 
@@ -216,7 +219,8 @@ def validate_chain(kind: str, specs: Sequence[CandidateSpec]) -> dict[int, dict[
     Checks: a known provider that offers this kind; a label and a model id; an env key name that
     looks like an env var; a base URL that is http(s) with a host (https unless the provider is
     openai_compatible) and carries no spaces, credentials, query string or fragment; no control
-    characters (none in one-line fields, no NUL anywhere); the column sizes (notes: MAX_NOTES).
+    characters (none in one-line fields, no NUL anywhere); the column sizes (notes: MAX_NOTES); at most
+    MAX_CANDIDATES cards.
     """
     _check_kind(kind)
     providers = _provider_ids()
@@ -224,6 +228,11 @@ def validate_chain(kind: str, specs: Sequence[CandidateSpec]) -> dict[int, dict[
     for index, spec in enumerate(specs):
         if card_errors := _validate_one(kind, spec.cleaned(), providers):
             errors[index] = card_errors
+    if len(specs) > MAX_CANDIDATES:
+        # Shown on the first card past the limit, where the admin can delete from.
+        errors.setdefault(MAX_CANDIDATES, {})["label"] = (
+            f"A chain holds at most {MAX_CANDIDATES} candidates: delete this one and the ones below it."
+        )
     return errors
 
 

@@ -8,6 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from bitethemenu.schemas import text
+from resilience.chains import MAX_CANDIDATES
 
 ServiceKind = Literal["image", "chat", "ocr", "embedding"]
 
@@ -67,7 +68,7 @@ class CandidateOut(Schema):
 
 
 class ChainIn(Schema):
-    candidates: list[CandidateIn] = Field(max_length=50)
+    candidates: list[CandidateIn] = Field(max_length=MAX_CANDIDATES)
 
 
 class ChainOut(Schema):

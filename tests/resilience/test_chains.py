@@ -233,3 +233,13 @@ def test_a_save_against_an_older_revision_is_a_conflict_and_writes_nothing(super
     save_chain(kind="ocr", specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
                expected_revision=theirs.pk)
     assert [r[1] for r in _rows("ocr")] == ["Mine"]
+
+
+def test_a_chain_longer_than_the_limit_is_refused_on_the_first_card_past_it():
+    from resilience.chains import MAX_CANDIDATES
+
+    specs = [CandidateSpec(f"GPT {i}", "openai", "gpt-4o") for i in range(MAX_CANDIDATES + 1)]
+    errors = validate_chain("chat", specs)
+    assert list(errors) == [MAX_CANDIDATES]
+    assert "at most 50" in errors[MAX_CANDIDATES]["label"]
+    assert validate_chain("chat", specs[:MAX_CANDIDATES]) == {}
