@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 from urllib.parse import quote
 
@@ -82,8 +82,19 @@ def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
     template calls it once per paid form, so each rendered form gets its own fresh id."""
     venue = current_venue(request)
     no_answer = FriendlyError("no_answer", NO_ANSWER_MESSAGE, "no answer from the server")
-    return {"venue": venue, "balance": balance_of(venue), "new_submission_id": new_request_id,
+    return {"venue": venue, "balance": _balance_when_rendered(venue), "new_submission_id": new_request_id,
             "no_answer_error": no_answer, "costs": {kind: cost_of(kind) for kind in PAID_KINDS}, **extra}
+
+
+def _balance_when_rendered(venue: Venue) -> Callable[[], int]:
+    """The balance as a callable the template resolves (once) while rendering: after a paid call
+    has charged or refunded, so views never read it a second time to refresh it."""
+
+    @cache
+    def current() -> int:
+        return balance_of(venue)
+
+    return current
 
 
 def submission_id(request: VenueRequest) -> str:

@@ -18,7 +18,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
 TEMPLATE = "composer/composer.html"
@@ -52,7 +51,6 @@ def generate_image(request: VenueRequest) -> HttpResponse:
             show_error(error, form, context, "image_error")
     # A browser can't put a file back into a re-rendered form: say so, or a retry quietly drops the photo.
     context["choose_reference_again"] = "reference" in request.FILES and "image_result" not in context
-    context["balance"] = balance_of(current_venue(request))
     return render_page(request, TEMPLATE, "image_panel", context)
 
 
@@ -69,5 +67,4 @@ def write_caption(request: VenueRequest) -> HttpResponse:
             )
         except FriendlyError as error:
             show_error(error, form, context, "caption_error")
-    context["balance"] = balance_of(current_venue(request))
     return render_page(request, TEMPLATE, "caption_panel", context)

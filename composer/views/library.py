@@ -18,7 +18,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -50,7 +49,6 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
                 venue=asset.venue, user=request.user, asset=asset, instruction=form.cleaned_data["instruction"],
                 request_id=submission_id(request),
             )
-            context["balance"] = balance_of(current_venue(request))
         except FriendlyError as error:
             show_error(error, form, context)
     return render_page(request, "composer/edit.html", "edit_panel", context)

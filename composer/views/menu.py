@@ -16,7 +16,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from credits.gate import balance_of
 from resilience.errors import FriendlyError
 
 
@@ -33,7 +32,6 @@ def menu_import(request: VenueRequest) -> HttpResponse:
                 venue=current_venue(request), user=request.user, document=data, mime=mime,
                 request_id=submission_id(request),
             )
-            context["balance"] = balance_of(current_venue(request))
         except FriendlyError as error:
             show_error(error, form, context)
     return render_page(request, "composer/menu_import.html", "import_panel", context)
