@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from alerts.inbox import SLACK_NOT_DELIVERED
 from alerts.models import Alert, AlertAttempt, SlackChannelState
 from alerts.record import acknowledge
+from bitethemenu.admin_site import ReadOnlyAdminMixin
 
 
 class UnacknowledgedFilter(admin.SimpleListFilter):
@@ -61,28 +62,7 @@ class RecentFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gte=timezone.now() - timedelta(days=days)) if days else queryset
 
 
-class RefuseNulParams:
-    """A changelist filter value with a NUL (?kind__exact=%00) reaches the database, which
-    PostgreSQL refuses: a 500. Refuse it up front with a 400 instead."""
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
-            return HttpResponseBadRequest("Filter values may not contain NUL characters.")
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
-
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AlertAttemptInline(ReadOnly, admin.TabularInline):
+class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AlertAttempt
     fields = ("position", "label", "provider", "model", "outcome", "reason", "status_code", "message", "duration_ms")
     readonly_fields = fields
@@ -91,7 +71,7 @@ class AlertAttemptInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(RefuseNulParams, ReadOnly, admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("open_dot", "kind", "service", "venue", "short_error", "created_at", "slack_status")
     list_display_links = ("service",)
     list_filter = (UnacknowledgedFilter, "kind", SlackFailedFilter, RecentFilter, "service", "venue")
@@ -127,5 +107,5 @@ class AlertAdmin(RefuseNulParams, ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(SlackChannelState)
-class SlackChannelStateAdmin(RefuseNulParams, ReadOnly, admin.ModelAdmin):
+class SlackChannelStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "disabled_at", "updated_at")

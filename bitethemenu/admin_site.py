@@ -51,3 +51,18 @@ class SuperAdminSite(admin.AdminSite):
             if module is not None and hasattr(module, "super_admin_context"):
                 context.update(module.super_admin_context(request))
         return context
+
+
+class ReadOnlyAdminMixin:
+    """For ledgers, inboxes and audit tables: viewable in the admin, never added, edited or
+    deleted there (their writes go through the apps' service functions). Works on ModelAdmin and
+    inlines alike."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -8,23 +8,15 @@ would bypass both, so these pages only look.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from alerts.admin import RefuseNulParams
+from bitethemenu.admin_site import ReadOnlyAdminMixin
 from resilience.models import ChainCandidate, ChainRevision, VenuePrimary
 
 
-class ReadOnlyAdmin(RefuseNulParams, admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Chains, revisions and primaries: shown here, changed only through their own pages."""
 
 
 @admin.register(ChainCandidate)
