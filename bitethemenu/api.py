@@ -26,7 +26,7 @@ from composer import api as composer_api
 from credits import api as credits_api
 from resilience import api as resilience_api
 from resilience.chains import ChainValidationError
-from resilience.errors import FriendlyError
+from resilience.errors import FriendlyError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +171,7 @@ def _bad_chain(request: HttpRequest, exc: ChainValidationError) -> HttpResponse:
     problems = [f"candidates[{index}].{field}: {message}"
                 for index, fields in sorted(exc.errors.items()) for field, message in fields.items()]
     first = problems[0].split(": ", 1)[1] if problems else INVALID_INPUT_MESSAGE
-    error = FriendlyError("invalid_input", f"The chain was not saved. {first}", "; ".join(problems),
-                          http_status=422)
+    error = InvalidInput(f"The chain was not saved. {first}", "; ".join(problems))
     return api.error_response(request, error)
 
 

@@ -29,7 +29,7 @@ from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
 from resilience import cascade, primaries
-from resilience.errors import USER_MESSAGES, FriendlyError
+from resilience.errors import USER_MESSAGES, FriendlyError, InvalidInput
 from resilience.types import AIOutput, AIRequest
 
 logger = logging.getLogger(__name__)
@@ -89,20 +89,16 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def _invalid(user_message: str, detail: str) -> FriendlyError:
-    return FriendlyError("invalid_input", user_message, detail, http_status=422)
-
-
 def _clean_text(value: Any, *, field: str, required: bool, max_length: int, empty_message: str = "") -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise _invalid(f"The {field} must be text.", f"{field} must be a string")
+        raise InvalidInput(f"The {field} must be text.", f"{field} must be a string")
     value = value.strip()
     if required and not value:
-        raise _invalid(empty_message or f"Please enter a {field}.", f"{field} is empty")
+        raise InvalidInput(empty_message or f"Please enter a {field}.", f"{field} is empty")
     if len(value) > max_length:
-        raise _invalid(f"Please keep the {field} under {max_length:,} characters.",
+        raise InvalidInput(f"Please keep the {field} under {max_length:,} characters.",
                        f"{field} is {len(value)} characters (max {max_length})")
     return value
 
@@ -154,7 +150,7 @@ def _clean_request_id(request_id: str) -> str:
     if not request_id:
         return new_request_id()
     if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
-        raise _invalid("Something went wrong with this form. Please reload the page and try again.",
+        raise InvalidInput("Something went wrong with this form. Please reload the page and try again.",
                        "request_id must be 8-64 letters, digits, - or _")
     return request_id
 
@@ -275,9 +271,9 @@ def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "
 
 def _clean_inputs(inputs: Any) -> tuple[str, ...]:
     if isinstance(inputs, str) or not isinstance(inputs, list | tuple) or not inputs:
-        raise _invalid("Send a list of texts to embed.", "input must be a non-empty list of strings")
+        raise InvalidInput("Send a list of texts to embed.", "input must be a non-empty list of strings")
     if len(inputs) > EMBED_MAX_INPUTS:
-        raise _invalid(f"Send at most {EMBED_MAX_INPUTS} texts at a time.", f"{len(inputs)} inputs")
+        raise InvalidInput(f"Send at most {EMBED_MAX_INPUTS} texts at a time.", f"{len(inputs)} inputs")
     return tuple(_clean_text(text, field="text", required=True, max_length=EMBED_INPUT_MAX_LENGTH)
                  for text in inputs)
 
@@ -350,7 +346,7 @@ def library_queryset(*, venue: Venue, kind: str | None = None) -> QuerySet[Asset
     assets = Asset.objects.filter(venue=venue).select_related("parent")
     if kind:
         if kind not in Asset.Kind.values:
-            raise _invalid("Pick images, captions or menu text.", f"unknown asset kind {kind!r}")
+            raise InvalidInput("Pick images, captions or menu text.", f"unknown asset kind {kind!r}")
         assets = assets.filter(kind=kind)
     return assets.order_by("-created_at", "-id")
 

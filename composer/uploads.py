@@ -14,7 +14,7 @@ import re
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from resilience.errors import FriendlyError
+from resilience.errors import FriendlyError, InvalidInput
 
 # Magic bytes → MIME. The declared type (a data URL's, a browser's Content-Type) is never trusted.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -42,10 +42,6 @@ def _too_large(size: int) -> FriendlyError:
                          f"decoded size {size} bytes exceeds the limit of {_limit()} bytes", http_status=413)
 
 
-def _invalid(message: str, detail: str) -> FriendlyError:
-    return FriendlyError("invalid_input", message, detail, http_status=422)
-
-
 def _sniff(data: bytes) -> str:
     """The MIME type the bytes' signature claims, or "" when none of ours matches."""
     for magic, mime in _MAGIC:
@@ -70,18 +66,18 @@ def _from_text(text: bytes) -> bytes:
     match = _DATA_URL.match(stripped.decode("ascii", errors="replace"))
     if match:
         if not match.group("b64"):
-            raise _invalid(BAD_BASE64_MESSAGE, "data URL is not base64-encoded")
+            raise InvalidInput(BAD_BASE64_MESSAGE, "data URL is not base64-encoded")
         stripped = stripped[match.end():]
     payload = _WHITESPACE.sub(b"", stripped)
     if not payload:
-        raise _invalid(BAD_BASE64_MESSAGE, "empty upload")
+        raise InvalidInput(BAD_BASE64_MESSAGE, "empty upload")
     size = _decoded_size(payload)
     if size > _limit():
         raise _too_large(size)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise _invalid(BAD_BASE64_MESSAGE, "invalid base64") from None
+        raise InvalidInput(BAD_BASE64_MESSAGE, "invalid base64") from None
 
 
 def _verify_image(data: bytes, mime: str) -> None:
@@ -91,9 +87,9 @@ def _verify_image(data: bytes, mime: str) -> None:
             fmt = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise _invalid(NOT_AN_IMAGE_MESSAGE, f"{mime} data failed image verification") from None
+        raise InvalidInput(NOT_AN_IMAGE_MESSAGE, f"{mime} data failed image verification") from None
     if fmt != _PIL_FORMATS[mime]:
-        raise _invalid(NOT_AN_IMAGE_MESSAGE, f"signature says {mime} but the image decodes as {fmt}")
+        raise InvalidInput(NOT_AN_IMAGE_MESSAGE, f"signature says {mime} but the image decodes as {fmt}")
 
 
 def decode_image(data: str | bytes, *, allow_pdf: bool = False) -> tuple[bytes, str]:
@@ -124,7 +120,7 @@ def decode_image(data: str | bytes, *, allow_pdf: bool = False) -> tuple[bytes, 
     mime = _sniff(body)
     rejection = NOT_A_DOCUMENT_MESSAGE if allow_pdf else NOT_AN_IMAGE_MESSAGE
     if not mime or (mime == "application/pdf" and not allow_pdf):
-        raise _invalid(rejection, "not a PNG, JPEG or WebP" + (" or PDF" if allow_pdf else "") + " file")
+        raise InvalidInput(rejection, "not a PNG, JPEG or WebP" + (" or PDF" if allow_pdf else "") + " file")
     if mime == "application/pdf":
         return body, mime
     _verify_image(body, mime)

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from bitethemenu.models import Venue
 from credits.models import REQUEST_ID_MAX_LENGTH, Hold, LedgerEntry, Wallet
-from resilience.errors import FriendlyError
+from resilience.errors import FriendlyError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,6 @@ class Charged:
     balance: int
 
 
-def _invalid(user_message: str, detail: str) -> FriendlyError:
-    return FriendlyError("invalid_input", user_message, detail, http_status=422)
-
-
 def balance_of(venue: Venue) -> int:
     """The venue's current balance (0 for a venue that never had credits). Read-only."""
     if venue is None or venue.pk is None:
@@ -70,7 +66,7 @@ def cost_of(kind: str) -> int:
     """
     costs: dict[str, int] = settings.CREDIT_COSTS
     if kind not in costs:
-        raise _invalid("That isn't something we know how to charge for.", f"unknown service kind {kind!r}")
+        raise InvalidInput("That isn't something we know how to charge for.", f"unknown service kind {kind!r}")
     return int(costs[kind])
 
 
@@ -82,11 +78,11 @@ def history(*, venue: Venue, limit: int = 100) -> list[LedgerEntry]:
 def _check_amount(amount: Any) -> int:
     # bool is an int subclass: True must not grant one credit.
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise _invalid("Enter a whole number of credits.", f"amount must be an integer, got {amount!r}")
+        raise InvalidInput("Enter a whole number of credits.", f"amount must be an integer, got {amount!r}")
     if amount <= 0:
-        raise _invalid("Enter a number of credits above zero.", f"amount must be > 0, got {amount}")
+        raise InvalidInput("Enter a number of credits above zero.", f"amount must be > 0, got {amount}")
     if amount > MAX_GRANT:
-        raise _invalid(f"Grant at most {MAX_GRANT:,} credits at a time.", f"amount {amount} > {MAX_GRANT}")
+        raise InvalidInput(f"Grant at most {MAX_GRANT:,} credits at a time.", f"amount {amount} > {MAX_GRANT}")
     return amount
 
 
@@ -99,17 +95,17 @@ def _check_venue(venue: Any) -> Venue:
 
 def _check_request_id(request_id: Any) -> str:
     if not isinstance(request_id, str) or not request_id.strip() or len(request_id) > REQUEST_ID_MAX_LENGTH:
-        raise _invalid("Something went wrong with this request. Please try again.",
+        raise InvalidInput("Something went wrong with this request. Please try again.",
                        f"request_id must be a non-empty string of at most {REQUEST_ID_MAX_LENGTH} characters")
     return request_id
 
 
 def _check_note(note: Any) -> str:
     if not isinstance(note, str):
-        raise _invalid("The note must be text.", f"note must be a string, got {type(note).__name__}")
+        raise InvalidInput("The note must be text.", f"note must be a string, got {type(note).__name__}")
     note = note.strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise _invalid(f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters")
+        raise InvalidInput(f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters")
     return note
 
 
@@ -140,14 +136,14 @@ def adjust(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEnt
     unknown venue. In every error case nothing is written.
     """
     if amount == 0 and not isinstance(amount, bool):
-        raise _invalid("An adjustment can't be zero.", "amount must not be 0")
+        raise InvalidInput("An adjustment can't be zero.", "amount must not be 0")
     if isinstance(amount, int) and not isinstance(amount, bool) and amount < 0:
         _check_amount(-amount)
     else:
         _check_amount(amount)
     note = _check_note(note)
     if not note:
-        raise _invalid("Say why you are adjusting the balance.", "an adjustment needs a note")
+        raise InvalidInput("Say why you are adjusting the balance.", "an adjustment needs a note")
     with transaction.atomic():
         venue = _check_venue(venue)
         Wallet.objects.bulk_create([Wallet(venue=venue)], ignore_conflicts=True)
@@ -155,7 +151,7 @@ def adjust(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEnt
             balance=F("balance") + amount, updated_at=timezone.now()
         )
         if changed != 1:
-            raise _invalid("That would take the balance below zero.",
+            raise InvalidInput("That would take the balance below zero.",
                            f"balance {balance_of(venue)} + adjustment {amount} < 0")
         return LedgerEntry.objects.create(
             venue=venue, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, note=note, by=by if by and by.pk else None

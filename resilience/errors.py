@@ -54,6 +54,16 @@ class FriendlyError(Exception):
         }
 
 
+class InvalidInput(FriendlyError):
+    """What was sent can't be used (empty, too long, not an image, an unknown choice…): shown next
+    to the form, or as a 422 by the API. Raised before anything is written or charged."""
+
+    http_status = 422
+
+    def __init__(self, user_message: str, technical_detail: str = ""):
+        super().__init__("invalid_input", user_message, technical_detail or user_message)
+
+
 USER_MESSAGES = {
     "image": "We couldn't generate your image right now. Try again in a minute, or pick a different style.",
     "chat": "We couldn't write that text right now. Try again in a minute, or rephrase your request.",

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from bitethemenu.models import Venue
-from resilience.errors import FriendlyError
+from resilience.errors import InvalidInput
 from resilience.models import VenuePrimary
 from resilience.registry import available_providers
 from resilience.types import SERVICE_KINDS
 
 
-def _invalid(message: str) -> FriendlyError:
-    return FriendlyError("invalid_input", message, message, http_status=422)
-
-
 def _validate(*, kind: str, provider: str, model: str) -> None:
     if kind not in SERVICE_KINDS:
-        raise _invalid(f"Unknown service kind “{kind}”.")
+        raise InvalidInput(f"Unknown service kind “{kind}”.")
     spec = next((p for p in available_providers() if p.id == provider), None)
     if spec is None:
-        raise _invalid(f"Unknown provider “{provider}”.")
+        raise InvalidInput(f"Unknown provider “{provider}”.")
     if not spec.supports(kind):
-        raise _invalid(f"{spec.label} does not offer {kind}.")
+        raise InvalidInput(f"{spec.label} does not offer {kind}.")
     if not model.strip():
-        raise _invalid("Pick a model.")
+        raise InvalidInput("Pick a model.")
 
 
 def set_primary(*, venue: Venue, kind: str, provider: str, model: str) -> VenuePrimary:
