@@ -64,7 +64,17 @@ class RecentFilter(admin.SimpleListFilter):
 
 class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AlertAttempt
-    fields = ("position", "label", "provider", "model", "outcome", "reason", "status_code", "message", "duration_ms")
+    fields = (
+        "position",
+        "label",
+        "provider",
+        "model",
+        "outcome",
+        "reason",
+        "status_code",
+        "message",
+        "duration_ms",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -77,8 +87,19 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = (UnacknowledgedFilter, "kind", SlackFailedFilter, RecentFilter, "service", "venue")
     list_select_related = ("venue",)
     search_fields = ("service", "request_id", "last_error")
-    readonly_fields = ("kind", "service", "venue", "request_id", "last_error", "created_at", "acknowledged_at",
-                       "acknowledged_by", "slack_status", "slack_error", "slack_sent_at")
+    readonly_fields = (
+        "kind",
+        "service",
+        "venue",
+        "request_id",
+        "last_error",
+        "created_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "slack_status",
+        "slack_error",
+        "slack_sent_at",
+    )
     inlines = (AlertAttemptInline,)
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -92,8 +113,9 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Last error", ordering="last_error")
     def short_error(self, alert: Alert) -> str:
-        return format_html('<span title="{}">{}</span>', alert.last_error,
-                           Truncator(alert.last_error).chars(100))
+        return format_html(
+            '<span title="{}">{}</span>', alert.last_error, Truncator(alert.last_error).chars(100)
+        )
 
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)

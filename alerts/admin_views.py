@@ -50,8 +50,9 @@ def super_admin_context(request: HttpRequest) -> dict[str, Any]:
 def _back(request: HttpRequest) -> HttpResponseRedirect:
     """Back to the inbox view the form came from (filters and page kept), never off-site."""
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("admin:super-alerts")
     return HttpResponseRedirect(target)
 
@@ -96,8 +97,11 @@ def acknowledge_everything(request: HttpRequest) -> HttpResponse:
     count = acknowledge_all(user=request.user, up_to_id=up_to)
     messages.success(request, f"Acknowledged {count} alert{'s' if count != 1 else ''}.")
     if up_to is not None and (newer := inbox.open_alerts_after(up_to)):
-        messages.warning(request, f"{newer} new alert{'s' if newer != 1 else ''} arrived after this page was "
-                                  f"loaded and {'are' if newer != 1 else 'is'} still open.")
+        messages.warning(
+            request,
+            f"{newer} new alert{'s' if newer != 1 else ''} arrived after this page was "
+            f"loaded and {'are' if newer != 1 else 'is'} still open.",
+        )
     return _back(request)
 
 

@@ -18,13 +18,19 @@ from bitethemenu.schemas import MAX_ID, error_responses
 
 admin_router = Router(tags=["admin: alerts"])
 
+
 def alert_out(alert: Alert) -> dict[str, Any]:
     """An Alert as API.md shows it (attempts must be prefetched, venue selected)."""
     return {
-        "id": alert.pk, "kind": alert.kind, "service": alert.service,
-        "venue": alert.venue.slug if alert.venue else None, "last_error": alert.last_error,
-        "created_at": alert.created_at, "acknowledged": alert.is_acknowledged,
-        "acknowledged_at": alert.acknowledged_at, "request_id": alert.request_id,
+        "id": alert.pk,
+        "kind": alert.kind,
+        "service": alert.service,
+        "venue": alert.venue.slug if alert.venue else None,
+        "last_error": alert.last_error,
+        "created_at": alert.created_at,
+        "acknowledged": alert.is_acknowledged,
+        "acknowledged_at": alert.acknowledged_at,
+        "request_id": alert.request_id,
         "attempts": list(alert.attempts.all()),
     }
 
@@ -37,7 +43,7 @@ def list_alerts(*, acknowledged: bool | None, kind: str | None, page: int) -> di
     if kind:
         alerts = alerts.filter(kind=kind)
     start = (page - 1) * PAGE_SIZE
-    rows = list(alerts[start:start + PAGE_SIZE + 1])
+    rows = list(alerts[start : start + PAGE_SIZE + 1])
     return {
         "items": [alert_out(a) for a in rows[:PAGE_SIZE]],
         "unacknowledged": Alert.objects.unacknowledged().count(),

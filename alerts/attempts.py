@@ -22,7 +22,7 @@ class Attempt:
 
     @property
     def summary(self) -> str:
-        """"label → reason (status): message", the shape of Alert.last_error (API.md)."""
+        """ "label → reason (status): message", the shape of Alert.last_error (API.md)."""
         text = f"{self.label} → {self.reason or self.outcome}"
         if self.status_code is not None:
             text += f" ({self.status_code})"

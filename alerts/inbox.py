@@ -46,8 +46,11 @@ class InboxFilter:
 
 def inbox_alerts(f: InboxFilter) -> QuerySet[Alert]:
     """Alerts newest first, filtered, with everything a row shows fetched up front."""
-    alerts = (Alert.objects.select_related("venue", "acknowledged_by").prefetch_related("attempts")
-              .order_by("-created_at", "-id"))
+    alerts = (
+        Alert.objects.select_related("venue", "acknowledged_by")
+        .prefetch_related("attempts")
+        .order_by("-created_at", "-id")
+    )
     if f.unacknowledged:
         alerts = alerts.filter(acknowledged_at__isnull=True)
     if f.kind:
@@ -66,7 +69,9 @@ def inbox_alerts(f: InboxFilter) -> QuerySet[Alert]:
 def filter_options() -> dict[str, list[Any]]:
     """Choices for the filter bar: services and venues that have alerts."""
     services = list(Alert.objects.order_by("service").values_list("service", flat=True).distinct())
-    venues = list(Venue.objects.filter(alerts__isnull=False).distinct().order_by("name").values("slug", "name"))
+    venues = list(
+        Venue.objects.filter(alerts__isnull=False).distinct().order_by("name").values("slug", "name")
+    )
     return {"kinds": list(Kind.choices), "services": services, "venues": venues}
 
 

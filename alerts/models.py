@@ -45,16 +45,19 @@ class Alert(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     service = models.CharField(max_length=100)
-    venue = models.ForeignKey("bitethemenu.Venue", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="alerts")
+    venue = models.ForeignKey(
+        "bitethemenu.Venue", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
     request_id = models.CharField(max_length=100, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
-    slack_status = models.CharField(max_length=20, choices=SlackStatus.choices,
-                                    default=SlackStatus.NOT_CONFIGURED)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    slack_status = models.CharField(
+        max_length=20, choices=SlackStatus.choices, default=SlackStatus.NOT_CONFIGURED
+    )
     slack_error = models.CharField(max_length=200, blank=True, default="")
     slack_sent_at = models.DateTimeField(null=True, blank=True)
     # When a sender claimed it (pending → sending): a claim older than notify.STALE_CLAIM belongs to a
@@ -68,8 +71,9 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["-created_at"], name="alert_newest"),
             # The badge count and the "unacknowledged" filter read only the open rows.
-            models.Index(fields=["created_at"], name="alert_unack",
-                         condition=models.Q(acknowledged_at__isnull=True)),
+            models.Index(
+                fields=["created_at"], name="alert_unack", condition=models.Q(acknowledged_at__isnull=True)
+            ),
             models.Index(fields=["slack_status"], name="alert_slack_status"),
             models.Index(fields=["kind", "service", "slack_status"], name="alert_digest"),
         ]

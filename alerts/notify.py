@@ -43,8 +43,15 @@ STALE_CLAIM = timedelta(minutes=5)  # far longer than TRIES × timeout + RETRY_A
 
 # Slack answers errors with a short token in a text/plain body:
 # https://api.slack.com/messaging/webhooks#handling_errors
-_PERMANENT_TOKENS = {"invalid_token", "no_service", "channel_not_found", "channel_is_archived",
-                     "action_prohibited", "no_team", "team_disabled"}
+_PERMANENT_TOKENS = {
+    "invalid_token",
+    "no_service",
+    "channel_not_found",
+    "channel_is_archived",
+    "action_prohibited",
+    "no_team",
+    "team_disabled",
+}
 _TOKEN = re.compile(r"^[a-z_]{1,40}$")
 
 _sleep = time.sleep  # patched in tests
@@ -53,8 +60,14 @@ _sleep = time.sleep  # patched in tests
 class SlackError(Exception):
     """A failed delivery. `short` is secret-free: built from the status and Slack's error token."""
 
-    def __init__(self, short: str, *, permanent: bool = False, retryable: bool = False,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        short: str,
+        *,
+        permanent: bool = False,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(short)
         self.short = short
         self.permanent = permanent
@@ -79,15 +92,21 @@ def channel_state() -> SlackChannelState:
 def disable_channel(*, reason: str) -> bool:
     """Switch Slack delivery off after a permanent error; True if this call switched it off."""
     channel_state()
-    return bool(SlackChannelState.objects.filter(pk=1, disabled_at__isnull=True).update(
-        disabled_at=timezone.now(), disabled_reason=reason[:200], updated_at=timezone.now()))
+    return bool(
+        SlackChannelState.objects.filter(pk=1, disabled_at__isnull=True).update(
+            disabled_at=timezone.now(), disabled_reason=reason[:200], updated_at=timezone.now()
+        )
+    )
 
 
 def enable_channel() -> bool:
     """Switch Slack delivery back on (the admin's "Re-enable", or a successful test ping)."""
     channel_state()
-    return bool(SlackChannelState.objects.filter(pk=1, disabled_at__isnull=False).update(
-        disabled_at=None, disabled_reason="", updated_at=timezone.now()))
+    return bool(
+        SlackChannelState.objects.filter(pk=1, disabled_at__isnull=False).update(
+            disabled_at=None, disabled_reason="", updated_at=timezone.now()
+        )
+    )
 
 
 # --- The wire ---------------------------------------------------------------------------------
@@ -174,12 +193,19 @@ def alert_payload(alert: Alert, *, more: int = 0, since: datetime | None = None)
     kind = alert.get_kind_display()
     venue = alert.venue.name if alert.venue else "no venue"
     text = f"{kind} chain exhausted · {alert.service} · {venue}: {alert.last_error}"
-    lines = [f"• {escape(a.label)} · {escape(a.provider)} {escape(a.model)} → {escape(a.result)}"
-             + (f": {escape(a.message[:120])}" if a.message else "")
-             for a in alert.attempts.all()[:MAX_ATTEMPT_LINES]]
+    lines = [
+        f"• {escape(a.label)} · {escape(a.provider)} {escape(a.model)} → {escape(a.result)}"
+        + (f": {escape(a.message[:120])}" if a.message else "")
+        for a in alert.attempts.all()[:MAX_ATTEMPT_LINES]
+    ]
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text":
-            f":warning: *{kind} chain exhausted* · `{escape(alert.service)}` · {escape(venue)}"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f":warning: *{kind} chain exhausted* · `{escape(alert.service)}` · {escape(venue)}",
+            },
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines) or escape(alert.last_error)}},
     ]
     context = [f"{timezone.localtime(alert.created_at):%Y-%m-%d %H:%M:%S %Z}"]
@@ -195,28 +221,38 @@ def alert_payload(alert: Alert, *, more: int = 0, since: datetime | None = None)
 
 def digest_payload(*, kind_label: str, service: str, count: int, since: datetime | None) -> dict[str, Any]:
     line = escape(digest_line(count=count, service=service, since=since))
-    return {"text": f"{kind_label}: {line}",
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: *{kind_label}* {line}"}}]}
+    return {
+        "text": f"{kind_label}: {line}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f":warning: *{kind_label}* {line}"}}
+        ],
+    }
 
 
 # --- Delivery ---------------------------------------------------------------------------------
 
 
 def _mark(alert_id: int, status: str, *, error: str = "", sent_at: datetime | None = None) -> None:
-    Alert.objects.filter(pk=alert_id).update(slack_status=status, slack_error=error[:200], slack_sent_at=sent_at)
+    Alert.objects.filter(pk=alert_id).update(
+        slack_status=status, slack_error=error[:200], slack_sent_at=sent_at
+    )
 
 
 def claim(alert_id: int) -> bool:
     """pending → sending; only the caller that gets True may send this alert."""
-    return Alert.objects.filter(pk=alert_id, slack_status=SlackStatus.PENDING).update(
-        slack_status=SlackStatus.SENDING, slack_claimed_at=timezone.now()) == 1
+    return (
+        Alert.objects.filter(pk=alert_id, slack_status=SlackStatus.PENDING).update(
+            slack_status=SlackStatus.SENDING, slack_claimed_at=timezone.now()
+        )
+        == 1
+    )
 
 
 def requeue_stale_claims() -> int:
     """sending → pending for claims older than STALE_CLAIM (their sender died mid-send)."""
-    return Alert.objects.filter(slack_status=SlackStatus.SENDING,
-                                slack_claimed_at__lt=timezone.now() - STALE_CLAIM).update(
-        slack_status=SlackStatus.PENDING)
+    return Alert.objects.filter(
+        slack_status=SlackStatus.SENDING, slack_claimed_at__lt=timezone.now() - STALE_CLAIM
+    ).update(slack_status=SlackStatus.PENDING)
 
 
 def _claim_window(kind: str, service: str, now: datetime) -> tuple[bool, datetime | None]:
@@ -240,8 +276,11 @@ def _claim_window(kind: str, service: str, now: datetime) -> tuple[bool, datetim
 
 
 def _unreported(kind: str, service: str) -> list[int]:
-    return list(Alert.objects.filter(kind=kind, service=service, slack_status=SlackStatus.DIGESTED,
-                                     slack_sent_at__isnull=True).values_list("pk", flat=True))
+    return list(
+        Alert.objects.filter(
+            kind=kind, service=service, slack_status=SlackStatus.DIGESTED, slack_sent_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
 
 
 def _fail(error: SlackError, what: str) -> str:
@@ -261,14 +300,16 @@ def deliver(alert_id: int) -> str:
     except Exception as exc:  # fire-and-forget: a bug here must not escape into a thread or the caller
         logger.error("slack delivery for alert %s crashed: %s", alert_id, type(exc).__name__)
         Alert.objects.filter(pk=alert_id, slack_status=SlackStatus.SENDING).update(
-            slack_status=SlackStatus.FAILED, slack_error=f"internal error ({type(exc).__name__})")
+            slack_status=SlackStatus.FAILED, slack_error=f"internal error ({type(exc).__name__})"
+        )
         return SlackStatus.FAILED
 
 
 def _deliver(alert_id: int) -> str:
     if not settings.SLACK_ALERTS_WEBHOOK_URL:
         Alert.objects.filter(pk=alert_id, slack_status=SlackStatus.PENDING).update(
-            slack_status=SlackStatus.NOT_CONFIGURED)
+            slack_status=SlackStatus.NOT_CONFIGURED
+        )
         return SlackStatus.NOT_CONFIGURED
     if not claim(alert_id):
         return Alert.objects.filter(pk=alert_id).values_list("slack_status", flat=True).first() or ""
@@ -319,8 +360,11 @@ def _flush_one(window: SlackWindow) -> int:
         return 0
     ids = _unreported(window.kind, window.service)  # read after winning: nobody else reports these
     try:
-        post(digest_payload(kind_label=window.get_kind_display(), service=window.service,
-                            count=len(ids), since=previous))
+        post(
+            digest_payload(
+                kind_label=window.get_kind_display(), service=window.service, count=len(ids), since=previous
+            )
+        )
     except SlackError as exc:
         _fail(exc, f"digest {window.kind}/{window.service}")
         return 0
@@ -335,8 +379,11 @@ def deliver_pending(*, limit: int = 100) -> int:
     thread ran), so `send_alerts --once` from cron is a safety net there too.
     """
     requeue_stale_claims()
-    ids = list(Alert.objects.filter(slack_status=SlackStatus.PENDING).order_by("created_at", "pk")
-               .values_list("pk", flat=True)[:limit])
+    ids = list(
+        Alert.objects.filter(slack_status=SlackStatus.PENDING)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     for alert_id in ids:
         deliver(alert_id)
     return len(ids) + flush_digests()
@@ -349,9 +396,18 @@ def send_test_ping() -> PingResult:
     """
     if not settings.SLACK_ALERTS_WEBHOOK_URL:
         return PingResult(False, "Slack is not configured: SLACK_ALERTS_WEBHOOK_URL is empty.")
-    payload = {"text": "BiteTheMenu test ping: Slack alerts are working.",
-               "blocks": [{"type": "section", "text": {"type": "mrkdwn",
-                          "text": ":white_check_mark: *BiteTheMenu test ping*: Slack alerts are working."}}]}
+    payload = {
+        "text": "BiteTheMenu test ping: Slack alerts are working.",
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":white_check_mark: *BiteTheMenu test ping*: Slack alerts are working.",
+                },
+            }
+        ],
+    }
     try:
         post(payload, tries=1)
     except SlackError as exc:

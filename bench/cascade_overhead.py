@@ -63,10 +63,21 @@ def set_scenario(venue: object, *, primary_model: str, keyless_legs: int) -> Non
 
     set_primary(venue=venue, kind="chat", provider="simulated", model=primary_model)
     ChainCandidate.objects.filter(kind="chat").delete()
-    legs = [ChainCandidate(kind="chat", priority=i + 1, label=f"Keyless {i + 1}", provider="openrouter",
-                           model=f"vendor/model-{i}") for i in range(keyless_legs)]
-    legs.append(ChainCandidate(kind="chat", priority=keyless_legs + 1, label="Simulated", provider="simulated",
-                               model="ok"))
+    legs = [
+        ChainCandidate(
+            kind="chat",
+            priority=i + 1,
+            label=f"Keyless {i + 1}",
+            provider="openrouter",
+            model=f"vendor/model-{i}",
+        )
+        for i in range(keyless_legs)
+    ]
+    legs.append(
+        ChainCandidate(
+            kind="chat", priority=keyless_legs + 1, label="Simulated", provider="simulated", model="ok"
+        )
+    )
     ChainCandidate.objects.bulk_create(legs)
 
 
@@ -117,7 +128,10 @@ def main() -> int:
         bare_ms = statistics.mean(timed(bare, args.calls))
         rows = []
         failed = False
-        for name, primary, keyless in [("primary answers", "ok", 0), ("chain walk (1 failed, 3 skipped)", "gone", 3)]:
+        for name, primary, keyless in [
+            ("primary answers", "ok", 0),
+            ("chain walk (1 failed, 3 skipped)", "gone", 3),
+        ]:
             set_scenario(venue, primary_model=primary, keyless_legs=keyless)
             samples = timed(through_cascade, args.calls)
             overhead = statistics.mean(samples) - bare_ms
@@ -131,7 +145,9 @@ def main() -> int:
     print(f"| bare adapter (simulated ok) | {bare_ms:.3f} | | | 0 |")
     for name, mean, p95_ms, overhead, queries in rows:
         print(f"| {name} | {mean:.3f} | {p95_ms:.3f} | {overhead:.3f} | {queries} |")
-    print(f"targets: overhead < {OVERHEAD_TARGET_MS} ms, ≤ {QUERY_TARGET} queries — {'MISSED' if failed else 'met'}")
+    print(
+        f"targets: overhead < {OVERHEAD_TARGET_MS} ms, ≤ {QUERY_TARGET} queries — {'MISSED' if failed else 'met'}"
+    )
     return 1 if failed else 0
 
 

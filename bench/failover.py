@@ -117,8 +117,9 @@ def set_chain(*legs: tuple[str, str, str]) -> None:
 
     ChainCandidate.objects.filter(kind="chat").delete()
     ChainCandidate.objects.bulk_create(
-        ChainCandidate(kind="chat", priority=i, label=label, provider="openai_compatible", model=model,
-                       base_url=base_url)
+        ChainCandidate(
+            kind="chat", priority=i, label=label, provider="openai_compatible", model=model, base_url=base_url
+        )
         for i, (label, model, base_url) in enumerate(legs, start=1)
     )
 
@@ -133,16 +134,23 @@ def run_chat() -> object:
     from resilience import cascade
     from resilience.types import AIRequest
 
-    return cascade.run("chat", AIRequest(prompt="A caption for calamari"), venue=None, service="bench.failover")
+    return cascade.run(
+        "chat", AIRequest(prompt="A caption for calamari"), venue=None, service="bench.failover"
+    )
 
 
 def direct_call(base_url: str) -> object:
     from resilience.registry import get_adapter
     from resilience.types import AIRequest
 
-    return get_adapter("openai_compatible").call("chat", AIRequest(prompt="A caption for calamari"),
-                                                 model="zero", base_url=base_url, api_key=BENCH_KEY,
-                                                 timeout=ATTEMPT_TIMEOUT)
+    return get_adapter("openai_compatible").call(
+        "chat",
+        AIRequest(prompt="A caption for calamari"),
+        model="zero",
+        base_url=base_url,
+        api_key=BENCH_KEY,
+        timeout=ATTEMPT_TIMEOUT,
+    )
 
 
 def timings(fn: Callable[[], object], n: int) -> list[float]:
@@ -182,15 +190,34 @@ def measure_overhead(zero: ServerProcess, rows: list[Row]) -> float:
     adapter = get_adapter("openai_compatible")
     with mock.patch.object(adapter, "call", return_value=AIOutput(model="zero", text="ok")):
         stubbed = timings(run_chat, OVERHEAD_CALLS)
-    rows.append(Row("bare adapter HTTP call, zero-latency provider (p50)", f"{ms(statistics.median(bare))} ms",
-                    f"{OVERHEAD_CALLS} calls"))
-    rows.append(Row("cascade.run, zero-latency provider (p50)", f"{ms(statistics.median(full))} ms",
-                    f"{OVERHEAD_CALLS} calls, interleaved with the bare calls"))
-    rows.append(Row("orchestration overhead per call (median of paired differences)", f"{ms(paired)} ms",
-                    f"target < {OVERHEAD_TARGET_MS:.0f} ms"))
-    rows.append(Row("cascade.run with the provider call stubbed out (p50 / p99)",
-                    f"{ms(statistics.median(stubbed))} / {ms(sorted(stubbed)[int(len(stubbed) * 0.99)])} ms",
-                    "plan query + breaker check + record + audit"))
+    rows.append(
+        Row(
+            "bare adapter HTTP call, zero-latency provider (p50)",
+            f"{ms(statistics.median(bare))} ms",
+            f"{OVERHEAD_CALLS} calls",
+        )
+    )
+    rows.append(
+        Row(
+            "cascade.run, zero-latency provider (p50)",
+            f"{ms(statistics.median(full))} ms",
+            f"{OVERHEAD_CALLS} calls, interleaved with the bare calls",
+        )
+    )
+    rows.append(
+        Row(
+            "orchestration overhead per call (median of paired differences)",
+            f"{ms(paired)} ms",
+            f"target < {OVERHEAD_TARGET_MS:.0f} ms",
+        )
+    )
+    rows.append(
+        Row(
+            "cascade.run with the provider call stubbed out (p50 / p99)",
+            f"{ms(statistics.median(stubbed))} / {ms(sorted(stubbed)[int(len(stubbed) * 0.99)])} ms",
+            "plan query + breaker check + record + audit",
+        )
+    )
     return paired
 
 
@@ -216,16 +243,28 @@ def measure_failover(name: str, primary_url: str, backup: ServerProcess, rows: l
         run_chat()
         calls_to_open += 1
     if not health.is_open(primary_key):
-        rows.append(Row(f"primary {name}: breaker never opened", "—", "is the cascade wired to resilience.health?"))
+        rows.append(
+            Row(f"primary {name}: breaker never opened", "—", "is the cascade wired to resilience.health?")
+        )
         return float("inf")
     after = statistics.median(timings(run_chat, LATENCY_CALLS))
     last = run_chat()
     skipped = [a for a in last.attempts if a.outcome == "skipped"]  # type: ignore[attr-defined]
-    rows.append(Row(f"primary {name}: first call, breaker closed", f"{ms(before)} ms",
-                    f"opened after {calls_to_open} call(s)"))
-    rows.append(Row(f"primary {name}: breaker open (p50)", f"{ms(after)} ms",
-                    f"{after / alone:.2f}× backup alone ({ms(alone)} ms); audit: "
-                    f"{skipped[0].message if skipped else 'no skip!'}"))
+    rows.append(
+        Row(
+            f"primary {name}: first call, breaker closed",
+            f"{ms(before)} ms",
+            f"opened after {calls_to_open} call(s)",
+        )
+    )
+    rows.append(
+        Row(
+            f"primary {name}: breaker open (p50)",
+            f"{ms(after)} ms",
+            f"{after / alone:.2f}× backup alone ({ms(alone)} ms); audit: "
+            f"{skipped[0].message if skipped else 'no skip!'}",
+        )
+    )
     return after / alone
 
 
@@ -252,8 +291,13 @@ def measure_throughput(label: str, rows: list[Row]) -> None:
     elapsed = time.perf_counter() - started
     p50 = statistics.median(d for d, _ in calls)
     failed = sum(f for _, f in calls)
-    rows.append(Row(f"{CONCURRENCY} concurrent callers: {label}", f"{len(calls) / elapsed:.0f} req/s",
-                    f"{len(calls)} calls in {elapsed:.2f} s, p50 {ms(p50)} ms, {failed} failed provider call(s)"))
+    rows.append(
+        Row(
+            f"{CONCURRENCY} concurrent callers: {label}",
+            f"{len(calls) / elapsed:.0f} req/s",
+            f"{len(calls)} calls in {elapsed:.2f} s, p50 {ms(p50)} ms, {failed} failed provider call(s)",
+        )
+    )
 
 
 # --- Main ----------------------------------------------------------------------------------------
@@ -261,7 +305,9 @@ def measure_throughput(label: str, rows: list[Row]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--redis", action="store_true", help="keep breaker state in Redis at 127.0.0.1:6379/15")
+    parser.add_argument(
+        "--redis", action="store_true", help="keep breaker state in Redis at 127.0.0.1:6379/15"
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     start_watchdog(rows)
@@ -290,11 +336,19 @@ def run_all(rows: list[Row], *, use_redis: bool) -> int:
         progress("overhead")
         overhead = measure_overhead(zero, rows)
         alone = measure_backup(backup)
-        rows.append(Row("healthy backup alone (p50)", f"{ms(alone)} ms",
-                        f"provider latency {BACKUP_LATENCY * 1000:.0f} ms"))
+        rows.append(
+            Row(
+                "healthy backup alone (p50)",
+                f"{ms(alone)} ms",
+                f"provider latency {BACKUP_LATENCY * 1000:.0f} ms",
+            )
+        )
         ratios = []
-        for name, url in (("refusing connections", refusing_url), ("hanging", hanging.base_url),
-                          ("answering 503", overloaded.base_url)):
+        for name, url in (
+            ("refusing connections", refusing_url),
+            ("hanging", hanging.base_url),
+            ("answering 503", overloaded.base_url),
+        ):
             progress(f"primary {name}")
             ratios.append(measure_failover(name, url, backup, rows))
         progress("throughput")
@@ -304,19 +358,25 @@ def run_all(rows: list[Row], *, use_redis: bool) -> int:
         measure_throughput(f"healthy {BACKUP_LATENCY * 1000:.0f} ms provider", rows)
         if all(r != float("inf") for r in ratios):  # without a breaker every call would wait 3 s
             set_chain(("Primary", "primary", hanging.base_url), ("Backup", "backup", backup.base_url))
-            measure_throughput(f"hanging primary (breaker open) + {BACKUP_LATENCY * 1000:.0f} ms backup", rows)
+            measure_throughput(
+                f"hanging primary (breaker open) + {BACKUP_LATENCY * 1000:.0f} ms backup", rows
+            )
     finally:
         for server in (zero, backup, hanging, overloaded):
             server.stop()
     cache = "Redis" if use_redis else "local memory"
-    print(f"\nFailover benchmark — breaker state in {cache}; per-attempt timeout {ATTEMPT_TIMEOUT:.0f} s; "
-          f"breaker threshold {settings.BREAKER_FAILURE_THRESHOLD}; Python {sys.version.split()[0]}; "
-          f"{time.perf_counter() - started:.1f} s\n")
+    print(
+        f"\nFailover benchmark — breaker state in {cache}; per-attempt timeout {ATTEMPT_TIMEOUT:.0f} s; "
+        f"breaker threshold {settings.BREAKER_FAILURE_THRESHOLD}; Python {sys.version.split()[0]}; "
+        f"{time.perf_counter() - started:.1f} s\n"
+    )
     print_rows(rows)
     worst = max(ratios)
     met = overhead * 1000 < OVERHEAD_TARGET_MS and worst <= OPEN_RATIO_TARGET
-    print(f"\nTargets: overhead {ms(overhead)} ms (< {OVERHEAD_TARGET_MS:.0f}); breaker open, worst "
-          f"{worst:.2f}× backup alone (≤ {OPEN_RATIO_TARGET:.2f}) → {'met' if met else 'MISSED'}")
+    print(
+        f"\nTargets: overhead {ms(overhead)} ms (< {OVERHEAD_TARGET_MS:.0f}); breaker open, worst "
+        f"{worst:.2f}× backup alone (≤ {OPEN_RATIO_TARGET:.2f}) → {'met' if met else 'MISSED'}"
+    )
     return 0 if met else 1
 
 

@@ -27,8 +27,13 @@ def chat_completion(model: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": "Crispy calamari with lemon aioli."}}],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "Crispy calamari with lemon aioli."},
+            }
+        ],
         "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20},
     }
 
@@ -85,7 +90,9 @@ class FakeProviderServer(ThreadingHTTPServer):
         self.latency = latency
         self.requests = 0
         self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

@@ -48,7 +48,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         key, raw = ApiKey.mint(owner=obj.owner, venue=obj.venue, name=obj.name)
         obj.pk = key.pk
         obj.prefix, obj.hashed_secret, obj.created_at = key.prefix, key.hashed_secret, key.created_at
-        self.message_user(request, f"New API key (copy it now, it is shown only once): {raw}", messages.WARNING)
+        self.message_user(
+            request, f"New API key (copy it now, it is shown only once): {raw}", messages.WARNING
+        )
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset) -> None:

@@ -168,8 +168,11 @@ def _does_not_exist(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespon
 
 @api.exception_handler(ChainValidationError)
 def _bad_chain(request: HttpRequest, exc: ChainValidationError) -> HttpResponse:
-    problems = [f"candidates[{index}].{field}: {message}"
-                for index, fields in sorted(exc.errors.items()) for field, message in fields.items()]
+    problems = [
+        f"candidates[{index}].{field}: {message}"
+        for index, fields in sorted(exc.errors.items())
+        for field, message in fields.items()
+    ]
     first = problems[0].split(": ", 1)[1] if problems else INVALID_INPUT_MESSAGE
     error = InvalidInput(f"The chain was not saved. {first}", "; ".join(problems))
     return api.error_response(request, error)

@@ -44,7 +44,12 @@ def find_active_key(raw_key: str) -> ApiKey | None:
     with one conditional UPDATE, skipped when it was touched within the last minute."""
     if not raw_key or len(raw_key) > MAX_KEY_LENGTH:
         return None
-    key = ApiKey.objects.active().select_related("owner", "venue").filter(hashed_secret=ApiKey.hash(raw_key)).first()
+    key = (
+        ApiKey.objects.active()
+        .select_related("owner", "venue")
+        .filter(hashed_secret=ApiKey.hash(raw_key))
+        .first()
+    )
     if key is None:
         return None
     now = timezone.now()

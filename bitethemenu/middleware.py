@@ -53,4 +53,6 @@ class RejectNullCharactersMiddleware:
 def _has_null(request: HttpRequest) -> bool:
     if "\x00" in request.path:
         return True
-    return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+    return any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+    )

@@ -36,8 +36,12 @@ def _storable(value: str) -> str:
 def text(max_length: int, *, required: bool = False) -> object:
     """A string field: surrounding whitespace stripped, at most `max_length` characters, storable
     in any database. `required`: at least one non-space character (the schema says so too)."""
-    constraints = StringConstraints(strip_whitespace=True, max_length=max_length,
-                                    min_length=1 if required else None, pattern=r"\S" if required else None)
+    constraints = StringConstraints(
+        strip_whitespace=True,
+        max_length=max_length,
+        min_length=1 if required else None,
+        pattern=r"\S" if required else None,
+    )
     return Annotated[str, constraints, AfterValidator(_storable)]
 
 

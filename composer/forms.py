@@ -25,9 +25,13 @@ EMPTY_INSTRUCTION = "Say what you'd like to change — a sentence is plenty."
 
 def _prompt_field(label: str, empty: str, placeholder: str) -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=PROMPT_MAX_LENGTH, strip=True,
-        error_messages={"required": empty,
-                        "max_length": f"Please keep it under {PROMPT_MAX_LENGTH:,} characters."},
+        label=label,
+        max_length=PROMPT_MAX_LENGTH,
+        strip=True,
+        error_messages={
+            "required": empty,
+            "max_length": f"Please keep it under {PROMPT_MAX_LENGTH:,} characters.",
+        },
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": placeholder}),
     )
 
@@ -45,13 +49,20 @@ def _decoded_upload(upload: UploadedFile | None, *, allow_pdf: bool) -> tuple[by
 
 
 class ImageForm(forms.Form):
-    prompt = _prompt_field("What should the photo show?", EMPTY_PROMPT,
-                           "Fresh tagliatelle with wild mushrooms, steam rising")
-    style = forms.ChoiceField(label="Style", required=False, initial="", widget=forms.RadioSelect,
-                              choices=[("", "No preset")] + [(s, s) for s in STYLE_PRESETS],
-                              error_messages={"invalid_choice": "Pick one of the styles shown."})
+    prompt = _prompt_field(
+        "What should the photo show?", EMPTY_PROMPT, "Fresh tagliatelle with wild mushrooms, steam rising"
+    )
+    style = forms.ChoiceField(
+        label="Style",
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        choices=[("", "No preset")] + [(s, s) for s in STYLE_PRESETS],
+        error_messages={"invalid_choice": "Pick one of the styles shown."},
+    )
     reference = forms.FileField(
-        label="Your own photo (optional)", required=False,
+        label="Your own photo (optional)",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
 
@@ -60,15 +71,20 @@ class ImageForm(forms.Form):
 
 
 class CaptionForm(forms.Form):
-    prompt = _prompt_field("What is the post about?", EMPTY_CAPTION,
-                           "Our new autumn menu launches Friday — pumpkin ravioli is back")
-    tone = forms.ChoiceField(label="Tone", required=False,
-                             choices=[("", "Any tone")] + [(t, t) for t in TONES])
+    prompt = _prompt_field(
+        "What is the post about?",
+        EMPTY_CAPTION,
+        "Our new autumn menu launches Friday — pumpkin ravioli is back",
+    )
+    tone = forms.ChoiceField(
+        label="Tone", required=False, choices=[("", "Any tone")] + [(t, t) for t in TONES]
+    )
 
 
 class EditForm(forms.Form):
-    instruction = _prompt_field("What should change?", EMPTY_INSTRUCTION,
-                                "Warmer light, and add a sprig of basil")
+    instruction = _prompt_field(
+        "What should change?", EMPTY_INSTRUCTION, "Warmer light, and add a sprig of basil"
+    )
 
 
 class MenuImportForm(forms.Form):
@@ -83,8 +99,13 @@ class MenuImportForm(forms.Form):
 
 
 class LibraryFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200, strip=True,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cosy pasta dinner"}))
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cosy pasta dinner"}),
+    )
     kind = forms.ChoiceField(label="Show", required=False, choices=[("", "Everything")] + Asset.Kind.choices)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
@@ -93,7 +114,7 @@ PLATFORM_DEFAULT = ""
 
 
 def _model_choices(kind: str, current: tuple[str, str] | None) -> list[tuple[str, Any]]:
-    """"Platform default" plus one group per provider offering `kind` (value "provider:model");
+    """ "Platform default" plus one group per provider offering `kind` (value "provider:model");
     a current primary the registry does not list is kept so it shows as selected."""
     choices: list[tuple[str, Any]] = [(PLATFORM_DEFAULT, "Platform default")]
     for spec in available_providers():
@@ -113,7 +134,9 @@ class AISettingsForm(forms.Form):
         for kind in SERVICE_KINDS:
             value = current.get(kind)
             self.fields[kind] = forms.ChoiceField(
-                label=KIND_LABELS[kind], required=False, choices=_model_choices(kind, value),
+                label=KIND_LABELS[kind],
+                required=False,
+                choices=_model_choices(kind, value),
                 initial=f"{value[0]}:{value[1]}" if value else PLATFORM_DEFAULT,
                 error_messages={"invalid_choice": "Pick a model from the list."},
             )

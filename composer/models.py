@@ -25,7 +25,9 @@ class Asset(models.Model):
     text = models.TextField(blank=True)
     image = models.FileField(upload_to="assets/%Y/%m/", blank=True)
     image_mime = models.CharField(max_length=40, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

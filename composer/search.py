@@ -45,10 +45,11 @@ def word_matches(assets: QuerySet[Asset], query: str) -> QuerySet[Asset]:
     return assets
 
 
-def page_window(items: Sequence[Asset] | QuerySet[Asset], *, page: int, page_size: int
-                ) -> tuple[list[Asset], int | None]:
+def page_window(
+    items: Sequence[Asset] | QuerySet[Asset], *, page: int, page_size: int
+) -> tuple[list[Asset], int | None]:
     """One page of `items` and the next page's number (None on the last). One query for a
     queryset: it fetches a single extra row to know whether another page follows."""
     start = (page - 1) * page_size
-    window = list(items[start:start + page_size + 1])
+    window = list(items[start : start + page_size + 1])
     return window[:page_size], (page + 1 if len(window) > page_size else None)

@@ -45,12 +45,15 @@ INDEX_BATCH = 64
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
-EDIT_UNAVAILABLE_MESSAGE = ("We couldn't save your edit right now. Try again in a minute, or describe the change "
-                            "another way.")
+EDIT_UNAVAILABLE_MESSAGE = (
+    "We couldn't save your edit right now. Try again in a minute, or describe the change another way."
+)
 UNREADABLE_IMAGE_MESSAGE = "We couldn't open that image. Try generating it again."
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-ALREADY_SUBMITTED_MESSAGE = ("That was sent twice, so we're only doing it once. It will be in your Library in a "
-                             "moment — if it isn't, just try again.")
+ALREADY_SUBMITTED_MESSAGE = (
+    "That was sent twice, so we're only doing it once. It will be in your Library in a "
+    "moment — if it isn't, just try again."
+)
 
 
 @dataclass(frozen=True)
@@ -98,14 +101,21 @@ def _clean_text(value: Any, *, field: str, required: bool, max_length: int, empt
     if required and not value:
         raise InvalidInput(empty_message or f"Please enter a {field}.", f"{field} is empty")
     if len(value) > max_length:
-        raise InvalidInput(f"Please keep the {field} under {max_length:,} characters.",
-                       f"{field} is {len(value)} characters (max {max_length})")
+        raise InvalidInput(
+            f"Please keep the {field} under {max_length:,} characters.",
+            f"{field} is {len(value)} characters (max {max_length})",
+        )
     return value
 
 
 def _clean_prompt(prompt: Any, *, field: str = "prompt", message: str = "") -> str:
-    return _clean_text(prompt, field=field, required=True, max_length=PROMPT_MAX_LENGTH,
-                       empty_message=message or "Describe what you'd like first — a sentence is plenty.")
+    return _clean_text(
+        prompt,
+        field=field,
+        required=True,
+        max_length=PROMPT_MAX_LENGTH,
+        empty_message=message or "Describe what you'd like first — a sentence is plenty.",
+    )
 
 
 def _run(kind: str, request: AIRequest, *, venue: Venue, service: str, request_id: str) -> AIOutput:
@@ -117,8 +127,16 @@ def _run(kind: str, request: AIRequest, *, venue: Venue, service: str, request_i
         raise
 
 
-def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRequest,
-              asset_fields: dict[str, Any], request_id: str = "") -> Generation:
+def _generate(
+    *,
+    venue: Venue,
+    user: Any,
+    kind: str,
+    service: str,
+    request: AIRequest,
+    asset_fields: dict[str, Any],
+    request_id: str = "",
+) -> Generation:
     """The one paid path: hold credits, run the chain, save the asset; refund on any failure.
 
     `request_id` (optional) is the caller's idempotency key: the gate charges a venue at most
@@ -131,16 +149,26 @@ def _generate(*, venue: Venue, user: Any, kind: str, service: str, request: AIRe
             asset = _save_asset(venue=venue, user=user, output=output, request_id=request_id, **asset_fields)
     except FriendlyError as error:
         if error.code == "conflict":  # the same submission again (a double click, a reload)
-            raise FriendlyError("conflict", ALREADY_SUBMITTED_MESSAGE, error.technical_detail, http_status=409,
-                                request_id=request_id) from None
+            raise FriendlyError(
+                "conflict",
+                ALREADY_SUBMITTED_MESSAGE,
+                error.technical_detail,
+                http_status=409,
+                request_id=request_id,
+            ) from None
         error.request_id = error.request_id or request_id
         raise
     except Exception as exc:
         # A bug or an outage below us (the gate has already refunded): log it for us, and give the
         # operator the same calm answer as an exhausted chain instead of a Server Error.
         logger.exception("%s failed unexpectedly (request %s)", service, request_id)
-        raise FriendlyError("ai_unavailable", USER_MESSAGES[kind], f"{service}: unexpected error",
-                            http_status=503, request_id=request_id) from exc
+        raise FriendlyError(
+            "ai_unavailable",
+            USER_MESSAGES[kind],
+            f"{service}: unexpected error",
+            http_status=503,
+            request_id=request_id,
+        ) from exc
     index_asset(venue=venue, user=user, asset=asset)
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
 
@@ -150,8 +178,10 @@ def _clean_request_id(request_id: str) -> str:
     if not request_id:
         return new_request_id()
     if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
-        raise InvalidInput("Something went wrong with this form. Please reload the page and try again.",
-                       "request_id must be 8-64 letters, digits, - or _")
+        raise InvalidInput(
+            "Something went wrong with this form. Please reload the page and try again.",
+            "request_id must be 8-64 letters, digits, - or _",
+        )
     return request_id
 
 
@@ -159,20 +189,27 @@ def _user_or_none(user: Any) -> Any:
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def _save_asset(*, venue: Venue, user: Any, output: AIOutput, request_id: str, kind: str,
-                **fields: Any) -> Asset:
+def _save_asset(
+    *, venue: Venue, user: Any, output: AIOutput, request_id: str, kind: str, **fields: Any
+) -> Asset:
     asset = Asset(venue=venue, kind=kind, created_by=_user_or_none(user), request_id=request_id, **fields)
     if kind == Asset.Kind.IMAGE:
         if not output.image:
             # Adapters never return an empty image; if one did, failing here refunds the venue.
-            raise FriendlyError("ai_unavailable", USER_MESSAGES["image"], "the answer held no image", http_status=503)
+            raise FriendlyError(
+                "ai_unavailable", USER_MESSAGES["image"], "the answer held no image", http_status=503
+            )
         try:
             data, mime = decode_image(output.image)
         except FriendlyError as error:
             # The provider's answer, not the operator's upload: never "upload a PNG" copy for it.
             logger.warning("unusable image answer for request %s: %s", request_id, error.technical_detail)
-            raise FriendlyError("ai_unavailable", USER_MESSAGES["image"],
-                                f"the answer's image was unusable ({error.code})", http_status=503) from None
+            raise FriendlyError(
+                "ai_unavailable",
+                USER_MESSAGES["image"],
+                f"the answer's image was unusable ({error.code})",
+                http_status=503,
+            ) from None
         asset.image_mime = mime
         asset.image.save(f"{request_id}.{_EXTENSIONS[mime]}", ContentFile(data), save=False)
     else:
@@ -181,8 +218,15 @@ def _save_asset(*, venue: Venue, user: Any, output: AIOutput, request_id: str, k
     return asset
 
 
-def generate_image(*, venue: Venue, user: Any, prompt: str, style: str = "",
-                   reference: str | bytes | None = None, request_id: str = "") -> Generation:
+def generate_image(
+    *,
+    venue: Venue,
+    user: Any,
+    prompt: str,
+    style: str = "",
+    reference: str | bytes | None = None,
+    request_id: str = "",
+) -> Generation:
     """Generate an image through the image chain (service `social.generateImage`) and save it to
     the Library.
 
@@ -197,12 +241,20 @@ def generate_image(*, venue: Venue, user: Any, prompt: str, style: str = "",
     style = _clean_text(style, field="style", required=False, max_length=STYLE_MAX_LENGTH)
     ref_bytes, ref_mime = decode_image(reference) if reference else (None, "")
     request = AIRequest(prompt=prompt, style=style, reference_image=ref_bytes, reference_mime=ref_mime)
-    return _generate(venue=venue, user=user, kind="image", service="social.generateImage", request=request,
-                     asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style},
-                     request_id=request_id)
+    return _generate(
+        venue=venue,
+        user=user,
+        kind="image",
+        service="social.generateImage",
+        request=request,
+        asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style},
+        request_id=request_id,
+    )
 
 
-def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str, request_id: str = "") -> Generation:
+def edit_image(
+    *, venue: Venue, user: Any, asset: Asset, instruction: str, request_id: str = ""
+) -> Generation:
     """A new version of an image asset: the asset's image is the reference, `instruction` says
     what to change (service `editor.editImage`). The new asset's `parent` is `asset`.
 
@@ -210,16 +262,32 @@ def edit_image(*, venue: Venue, user: Any, asset: Asset, instruction: str, reque
     `invalid_input` for an empty instruction, and as `generate_image` otherwise.
     """
     if asset.venue_id != venue.pk or asset.kind != Asset.Kind.IMAGE or not asset.image:
-        raise FriendlyError("not_found", "We couldn't find that image.",
-                            f"asset {asset.pk} is not an image of this venue", http_status=404)
-    instruction = _clean_prompt(instruction, field="instruction",
-                                message="Say what you'd like to change — a sentence is plenty.")
+        raise FriendlyError(
+            "not_found",
+            "We couldn't find that image.",
+            f"asset {asset.pk} is not an image of this venue",
+            http_status=404,
+        )
+    instruction = _clean_prompt(
+        instruction, field="instruction", message="Say what you'd like to change — a sentence is plenty."
+    )
     reference, mime = _read_image(asset)
     request = AIRequest(prompt=instruction, style=asset.style, reference_image=reference, reference_mime=mime)
     try:
-        return _generate(venue=venue, user=user, kind="image", service="editor.editImage", request=request,
-                         asset_fields={"kind": Asset.Kind.IMAGE, "prompt": instruction, "style": asset.style,
-                                       "parent": asset}, request_id=request_id)
+        return _generate(
+            venue=venue,
+            user=user,
+            kind="image",
+            service="editor.editImage",
+            request=request,
+            asset_fields={
+                "kind": Asset.Kind.IMAGE,
+                "prompt": instruction,
+                "style": asset.style,
+                "parent": asset,
+            },
+            request_id=request_id,
+        )
     except FriendlyError as error:
         if error.code == "ai_unavailable":  # the image chain's copy talks about styles; the editor has none
             error.user_message = EDIT_UNAVAILABLE_MESSAGE
@@ -231,29 +299,49 @@ def _read_image(asset: Asset) -> tuple[bytes, str]:
         with asset.image.open("rb") as handle:
             data = handle.read()
     except OSError:
-        raise FriendlyError("not_found", UNREADABLE_IMAGE_MESSAGE,
-                            f"the file for asset {asset.pk} is missing", http_status=404) from None
+        raise FriendlyError(
+            "not_found",
+            UNREADABLE_IMAGE_MESSAGE,
+            f"the file for asset {asset.pk} is missing",
+            http_status=404,
+        ) from None
     try:
         return decode_image(data)
     except FriendlyError as error:  # a damaged stored file: not something the operator uploaded
-        raise FriendlyError("not_found", UNREADABLE_IMAGE_MESSAGE,
-                            f"the file for asset {asset.pk} is unusable ({error.code})", http_status=404) from None
+        raise FriendlyError(
+            "not_found",
+            UNREADABLE_IMAGE_MESSAGE,
+            f"the file for asset {asset.pk} is unusable ({error.code})",
+            http_status=404,
+        ) from None
 
 
-def write_caption(*, venue: Venue, user: Any, prompt: str, tone: str = "", request_id: str = "") -> Generation:
+def write_caption(
+    *, venue: Venue, user: Any, prompt: str, tone: str = "", request_id: str = ""
+) -> Generation:
     """Write a social caption through the chat chain (service `social.writeCaption`); the
     Library gets a `text` asset. Errors as `generate_image`."""
     prompt = _clean_prompt(prompt, message="Tell us what the post is about — a sentence is plenty.")
     tone = _clean_text(tone, field="tone", required=False, max_length=TONE_MAX_LENGTH)
-    system = (f"You write short, warm social media captions for {venue.name}, a restaurant. "
-              "Reply with the caption only." + (f" Tone: {tone}." if tone else ""))
+    system = (
+        f"You write short, warm social media captions for {venue.name}, a restaurant. "
+        "Reply with the caption only." + (f" Tone: {tone}." if tone else "")
+    )
     request = AIRequest(prompt=prompt, system=system)
-    return _generate(venue=venue, user=user, kind="chat", service="social.writeCaption", request=request,
-                     asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone}, request_id=request_id)
+    return _generate(
+        venue=venue,
+        user=user,
+        kind="chat",
+        service="social.writeCaption",
+        request=request,
+        asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone},
+        request_id=request_id,
+    )
 
 
-def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "",
-                request_id: str = "") -> Generation:
+def import_menu(
+    *, venue: Venue, user: Any, document: str | bytes, mime: str = "", request_id: str = ""
+) -> Generation:
     """Read a menu photo or PDF through the OCR chain (service `menu.importFromPhoto`); the
     Library gets an `ocr` asset holding the text.
 
@@ -262,8 +350,15 @@ def import_menu(*, venue: Venue, user: Any, document: str | bytes, mime: str = "
     """
     data, sniffed = decode_image(document, allow_pdf=True)
     request = AIRequest(document=data, document_mime=sniffed)
-    return _generate(venue=venue, user=user, kind="ocr", service="menu.importFromPhoto", request=request,
-                     asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"}, request_id=request_id)
+    return _generate(
+        venue=venue,
+        user=user,
+        kind="ocr",
+        service="menu.importFromPhoto",
+        request=request,
+        asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"},
+        request_id=request_id,
+    )
 
 
 # --- Embeddings and the Library ------------------------------------------------------------------
@@ -274,8 +369,9 @@ def _clean_inputs(inputs: Any) -> tuple[str, ...]:
         raise InvalidInput("Send a list of texts to embed.", "input must be a non-empty list of strings")
     if len(inputs) > EMBED_MAX_INPUTS:
         raise InvalidInput(f"Send at most {EMBED_MAX_INPUTS} texts at a time.", f"{len(inputs)} inputs")
-    return tuple(_clean_text(text, field="text", required=True, max_length=EMBED_INPUT_MAX_LENGTH)
-                 for text in inputs)
+    return tuple(
+        _clean_text(text, field="text", required=True, max_length=EMBED_INPUT_MAX_LENGTH) for text in inputs
+    )
 
 
 def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "api.embeddings") -> Embedding:
@@ -288,18 +384,26 @@ def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "a
     texts = _clean_inputs(inputs)
     request_id = new_request_id()
     try:
-        with gate.held(venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user)) as charged:
-            output = _run("embedding", AIRequest(inputs=texts), venue=venue, service=service,
-                          request_id=request_id)
+        with gate.held(
+            venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user)
+        ) as charged:
+            output = _run(
+                "embedding", AIRequest(inputs=texts), venue=venue, service=service, request_id=request_id
+            )
             if len(output.vectors) != len(texts):
-                raise FriendlyError("ai_unavailable", "Search by meaning is taking a break right now.",
-                                    f"{len(output.vectors)} vectors for {len(texts)} inputs", http_status=503)
+                raise FriendlyError(
+                    "ai_unavailable",
+                    "Search by meaning is taking a break right now.",
+                    f"{len(output.vectors)} vectors for {len(texts)} inputs",
+                    http_status=503,
+                )
     except FriendlyError as error:
         error.request_id = error.request_id or request_id
         raise
     vectors = [[float(x) for x in vector] for vector in output.vectors]
-    return Embedding(model=output.model, vectors=vectors, credits_charged=charged.cost,
-                     balance=gate.balance_of(venue))
+    return Embedding(
+        model=output.model, vectors=vectors, credits_charged=charged.cost, balance=gate.balance_of(venue)
+    )
 
 
 def embedding_ready(venue: Venue) -> bool:
@@ -311,8 +415,10 @@ def embedding_ready(venue: Venue) -> bool:
     every new asset and every search. The AI Fallbacks page already shows those candidates as
     Skipped. Ready candidates that fail still exhaust the chain, and that still alerts."""
     probe = AIRequest(inputs=("",))
-    return any(not cascade.config_skip_reason("embedding", candidate, probe)
-               for candidate in cascade.plan("embedding", venue=venue))
+    return any(
+        not cascade.config_skip_reason("embedding", candidate, probe)
+        for candidate in cascade.plan("embedding", venue=venue)
+    )
 
 
 def index_asset(*, venue: Venue, user: Any, asset: Asset) -> bool:
@@ -336,8 +442,10 @@ def index_asset(*, venue: Venue, user: Any, asset: Asset) -> bool:
 
 
 def _store_vectors(*, assets: list[Asset], embedding: Embedding) -> None:
-    rows = [AssetEmbedding(asset=asset, model=embedding.model[:200], vector=vector)
-            for asset, vector in zip(assets, embedding.vectors, strict=True)]
+    rows = [
+        AssetEmbedding(asset=asset, model=embedding.model[:200], vector=vector)
+        for asset, vector in zip(assets, embedding.vectors, strict=True)
+    ]
     AssetEmbedding.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -351,8 +459,9 @@ def library_queryset(*, venue: Venue, kind: str | None = None) -> QuerySet[Asset
     return assets.order_by("-created_at", "-id")
 
 
-def _paginate(items: list[Asset] | QuerySet[Asset], *, page: int, page_size: int,
-              word_matches: bool = False) -> LibraryPage:
+def _paginate(
+    items: list[Asset] | QuerySet[Asset], *, page: int, page_size: int, word_matches: bool = False
+) -> LibraryPage:
     window, next_page = search.page_window(items, page=page, page_size=page_size)
     return LibraryPage(items=window, next_page=next_page, word_matches=word_matches)
 
@@ -378,16 +487,23 @@ def _catch_up_index(*, venue: Venue, assets: QuerySet[Asset], model: str) -> Non
     if not missing:
         return
     try:
-        embedding = embed_texts(venue=venue, user=None, inputs=[search.index_text(a) for a in missing],
-                                service="library.search")
+        embedding = embed_texts(
+            venue=venue, user=None, inputs=[search.index_text(a) for a in missing], service="library.search"
+        )
     except FriendlyError:
         return
     if embedding.model == model:
         _store_vectors(assets=missing, embedding=embedding)
 
 
-def search_library(*, venue: Venue, query: str = "", kind: str | None = None, page: int = 1,
-                   page_size: int = DEFAULT_PAGE_SIZE) -> LibraryPage:
+def search_library(
+    *,
+    venue: Venue,
+    query: str = "",
+    kind: str | None = None,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> LibraryPage:
     """One page of the venue's Library: everything newest first, or with `query`, by meaning
     (service `library.search`), best match first.
 
@@ -402,11 +518,15 @@ def search_library(*, venue: Venue, query: str = "", kind: str | None = None, pa
     if not query:
         return _paginate(assets, page=page, page_size=page_size)
     if not embedding_ready(venue):  # nothing to try: words, without an alert per search
-        return _paginate(search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
+        return _paginate(
+            search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True
+        )
     try:
         ranked = _rank_by_meaning(venue=venue, assets=assets, query=query)
     except FriendlyError:
-        return _paginate(search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True)
+        return _paginate(
+            search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True
+        )
     return _paginate(ranked, page=page, page_size=page_size)
 
 

@@ -23,8 +23,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 _PDF_MAGIC = b"%PDF-"
 _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,",
-                       re.IGNORECASE)
+_DATA_URL = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,", re.IGNORECASE
+)
 _WHITESPACE = re.compile(rb"\s+")
 
 TOO_LARGE_MESSAGE = "That file is too large. Please upload one under 10 MB."  # photos and menu PDFs alike
@@ -38,8 +39,12 @@ def _limit() -> int:
 
 
 def _too_large(size: int) -> FriendlyError:
-    return FriendlyError("payload_too_large", TOO_LARGE_MESSAGE,
-                         f"decoded size {size} bytes exceeds the limit of {_limit()} bytes", http_status=413)
+    return FriendlyError(
+        "payload_too_large",
+        TOO_LARGE_MESSAGE,
+        f"decoded size {size} bytes exceeds the limit of {_limit()} bytes",
+        http_status=413,
+    )
 
 
 def _sniff(data: bytes) -> str:
@@ -67,7 +72,7 @@ def _from_text(text: bytes) -> bytes:
     if match:
         if not match.group("b64"):
             raise InvalidInput(BAD_BASE64_MESSAGE, "data URL is not base64-encoded")
-        stripped = stripped[match.end():]
+        stripped = stripped[match.end() :]
     payload = _WHITESPACE.sub(b"", stripped)
     if not payload:
         raise InvalidInput(BAD_BASE64_MESSAGE, "empty upload")

@@ -20,7 +20,8 @@ from resilience.errors import FriendlyError
 
 class GrantCreditsForm(forms.Form):
     venues = forms.ModelMultipleChoiceField(
-        queryset=Venue.objects.order_by("name"), widget=forms.CheckboxSelectMultiple,
+        queryset=Venue.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
         help_text="Each selected venue receives the amount.",
     )
     amount = forms.IntegerField(min_value=1, max_value=gate.MAX_GRANT, help_text="Whole credits, above zero.")
@@ -30,7 +31,8 @@ class GrantCreditsForm(forms.Form):
 class AdjustCreditsForm(forms.Form):
     venue = forms.ModelChoiceField(queryset=Venue.objects.order_by("name"))
     amount = forms.IntegerField(
-        min_value=-gate.MAX_GRANT, max_value=gate.MAX_GRANT,
+        min_value=-gate.MAX_GRANT,
+        max_value=gate.MAX_GRANT,
         help_text="Whole credits: positive adds, negative removes. The balance never goes below zero.",
     )
     note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, help_text="Why (required, shown in the ledger).")
@@ -78,11 +80,20 @@ class WalletAdmin(ReadOnlyAdmin):
         return self._form_page(request, form, title="Adjust balance")
 
     def _form_page(self, request: HttpRequest, form: forms.Form, *, title: str) -> HttpResponse:
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+        }
         return TemplateResponse(request, "admin/credits/wallet/credits_form.html", context)
 
     def _adjust(self, request: HttpRequest, form: AdjustCreditsForm) -> bool:
-        venue, amount, note = form.cleaned_data["venue"], form.cleaned_data["amount"], form.cleaned_data["note"]
+        venue, amount, note = (
+            form.cleaned_data["venue"],
+            form.cleaned_data["amount"],
+            form.cleaned_data["note"],
+        )
         try:
             gate.adjust(venue=venue, amount=amount, note=note, by=request.user)
         except FriendlyError as exc:
@@ -92,7 +103,11 @@ class WalletAdmin(ReadOnlyAdmin):
         return True
 
     def _grant(self, request: HttpRequest, form: GrantCreditsForm) -> bool:
-        venues, amount, note = form.cleaned_data["venues"], form.cleaned_data["amount"], form.cleaned_data["note"]
+        venues, amount, note = (
+            form.cleaned_data["venues"],
+            form.cleaned_data["amount"],
+            form.cleaned_data["note"],
+        )
         try:
             # All or nothing: one venue failing must not leave the others half-granted.
             with transaction.atomic():

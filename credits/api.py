@@ -25,8 +25,12 @@ HISTORY_LIMIT = 100
 
 
 def _venue_exists(slug: str) -> FriendlyError:
-    return FriendlyError("conflict", "A venue with that address already exists. Pick another slug.",
-                         f"venue slug {slug!r} is taken", http_status=409)
+    return FriendlyError(
+        "conflict",
+        "A venue with that address already exists. Pick another slug.",
+        f"venue slug {slug!r} is taken",
+        http_status=409,
+    )
 
 
 @transaction.atomic
@@ -50,7 +54,9 @@ def open_venue(*, name: str, slug: str, credits: int, by: object = None) -> Venu
 def _venue_by_slug(slug: str) -> Venue:
     venue = Venue.objects.filter(slug=slug).first() if SLUG_RE.fullmatch(slug) else None
     if venue is None:
-        raise FriendlyError("not_found", "We couldn't find that venue.", f"no venue {slug!r}", http_status=404)
+        raise FriendlyError(
+            "not_found", "We couldn't find that venue.", f"no venue {slug!r}", http_status=404
+        )
     return venue
 
 

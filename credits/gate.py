@@ -66,7 +66,9 @@ def cost_of(kind: str) -> int:
     """
     costs: dict[str, int] = settings.CREDIT_COSTS
     if kind not in costs:
-        raise InvalidInput("That isn't something we know how to charge for.", f"unknown service kind {kind!r}")
+        raise InvalidInput(
+            "That isn't something we know how to charge for.", f"unknown service kind {kind!r}"
+        )
     return int(costs[kind])
 
 
@@ -82,21 +84,26 @@ def _check_amount(amount: Any) -> int:
     if amount <= 0:
         raise InvalidInput("Enter a number of credits above zero.", f"amount must be > 0, got {amount}")
     if amount > MAX_GRANT:
-        raise InvalidInput(f"Grant at most {MAX_GRANT:,} credits at a time.", f"amount {amount} > {MAX_GRANT}")
+        raise InvalidInput(
+            f"Grant at most {MAX_GRANT:,} credits at a time.", f"amount {amount} > {MAX_GRANT}"
+        )
     return amount
 
 
 def _check_venue(venue: Any) -> Venue:
     if not isinstance(venue, Venue) or venue.pk is None or not Venue.objects.filter(pk=venue.pk).exists():
-        raise FriendlyError("not_found", "We couldn't find that venue.", f"unknown venue {venue!r}",
-                            http_status=404)
+        raise FriendlyError(
+            "not_found", "We couldn't find that venue.", f"unknown venue {venue!r}", http_status=404
+        )
     return venue
 
 
 def _check_request_id(request_id: Any) -> str:
     if not isinstance(request_id, str) or not request_id.strip() or len(request_id) > REQUEST_ID_MAX_LENGTH:
-        raise InvalidInput("Something went wrong with this request. Please try again.",
-                       f"request_id must be a non-empty string of at most {REQUEST_ID_MAX_LENGTH} characters")
+        raise InvalidInput(
+            "Something went wrong with this request. Please try again.",
+            f"request_id must be a non-empty string of at most {REQUEST_ID_MAX_LENGTH} characters",
+        )
     return request_id
 
 
@@ -105,7 +112,9 @@ def _check_note(note: Any) -> str:
         raise InvalidInput("The note must be text.", f"note must be a string, got {type(note).__name__}")
     note = note.strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidInput(f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters")
+        raise InvalidInput(
+            f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters"
+        )
     return note
 
 
@@ -124,7 +133,11 @@ def grant(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEntr
         Wallet.objects.bulk_create([Wallet(venue=venue)], ignore_conflicts=True)
         Wallet.objects.filter(venue=venue).update(balance=F("balance") + amount, updated_at=timezone.now())
         return LedgerEntry.objects.create(
-            venue=venue, kind=LedgerEntry.Kind.GRANT, amount=amount, note=note, by=by if by and by.pk else None
+            venue=venue,
+            kind=LedgerEntry.Kind.GRANT,
+            amount=amount,
+            note=note,
+            by=by if by and by.pk else None,
         )
 
 
@@ -151,10 +164,16 @@ def adjust(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEnt
             balance=F("balance") + amount, updated_at=timezone.now()
         )
         if changed != 1:
-            raise InvalidInput("That would take the balance below zero.",
-                           f"balance {balance_of(venue)} + adjustment {amount} < 0")
+            raise InvalidInput(
+                "That would take the balance below zero.",
+                f"balance {balance_of(venue)} + adjustment {amount} < 0",
+            )
         return LedgerEntry.objects.create(
-            venue=venue, kind=LedgerEntry.Kind.ADJUSTMENT, amount=amount, note=note, by=by if by and by.pk else None
+            venue=venue,
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            amount=amount,
+            note=note,
+            by=by if by and by.pk else None,
         )
 
 
@@ -179,16 +198,24 @@ def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Charg
             if taken != 1:
                 raise _insufficient(venue=venue, kind=kind, cost=cost, request_id=request_id)
             entry = LedgerEntry.objects.create(
-                venue=venue, kind=LedgerEntry.Kind.CHARGE, amount=-cost, service_kind=kind,
-                request_id=request_id, by=by if by and by.pk else None,
+                venue=venue,
+                kind=LedgerEntry.Kind.CHARGE,
+                amount=-cost,
+                service_kind=kind,
+                request_id=request_id,
+                by=by if by and by.pk else None,
             )
             Hold.objects.create(venue=venue, request_id=request_id, charge=entry, amount=cost)
             balance = balance_of(venue)
     except IntegrityError:
         # The unique constraint on (venue, request_id): a replayed request must not pay twice.
-        raise FriendlyError("conflict", "This request was already charged.",
-                            f"request_id {request_id!r} already has a charge", http_status=409,
-                            request_id=request_id) from None
+        raise FriendlyError(
+            "conflict",
+            "This request was already charged.",
+            f"request_id {request_id!r} already has a charge",
+            http_status=409,
+            request_id=request_id,
+        ) from None
     return Charged(request_id=request_id, cost=cost, balance=balance)
 
 
@@ -211,9 +238,12 @@ def capture(*, venue: Venue, request_id: str) -> bool:
     captured = Hold.objects.filter(
         venue_id=venue.pk, request_id=request_id, status=Hold.Status.PENDING
     ).update(status=Hold.Status.CAPTURED, settled_at=timezone.now())
-    if captured != 1 and Hold.objects.filter(
-        venue_id=venue.pk, request_id=request_id, status=Hold.Status.REFUNDED
-    ).exists():
+    if (
+        captured != 1
+        and Hold.objects.filter(
+            venue_id=venue.pk, request_id=request_id, status=Hold.Status.REFUNDED
+        ).exists()
+    ):
         logger.warning("credits: capture of %s after it was refunded (venue %s)", request_id, venue.pk)
     return captured == 1
 
@@ -239,8 +269,12 @@ def refund(*, venue: Venue, request_id: str, note: str = "") -> LedgerEntry | No
                 balance=F("balance") + hold.amount, updated_at=timezone.now()
             )
             return LedgerEntry.objects.create(
-                venue_id=venue.pk, kind=LedgerEntry.Kind.REFUND, amount=hold.amount,
-                service_kind=hold.charge.service_kind, request_id=request_id, reverses=hold.charge,
+                venue_id=venue.pk,
+                kind=LedgerEntry.Kind.REFUND,
+                amount=hold.amount,
+                service_kind=hold.charge.service_kind,
+                request_id=request_id,
+                reverses=hold.charge,
                 note=(note or "Refund")[:NOTE_MAX_LENGTH],
             )
     except IntegrityError:

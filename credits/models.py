@@ -70,10 +70,14 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["venue", "-created_at", "-id"], name="credits_ledger_venue_recent")]
         constraints = [
             models.UniqueConstraint(
-                fields=["venue", "request_id"], condition=Q(kind="charge"), name="credits_one_charge_per_request"
+                fields=["venue", "request_id"],
+                condition=Q(kind="charge"),
+                name="credits_one_charge_per_request",
             ),
             models.UniqueConstraint(
-                fields=["venue", "request_id"], condition=Q(kind="refund"), name="credits_one_refund_per_request"
+                fields=["venue", "request_id"],
+                condition=Q(kind="refund"),
+                name="credits_one_refund_per_request",
             ),
             models.UniqueConstraint(
                 fields=["reverses"], condition=Q(kind="refund"), name="credits_one_refund_per_charge"
@@ -130,9 +134,7 @@ class Hold(models.Model):
         ]
         # The reconciler's question: pending holds older than the TTL.
         indexes = [
-            models.Index(
-                fields=["created_at"], condition=Q(status="pending"), name="credits_pending_holds"
-            ),
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="credits_pending_holds"),
         ]
 
     def __str__(self) -> str:

@@ -35,8 +35,9 @@ class ChainCandidateAdmin(ReadOnlyAdmin):
 
     @admin.display(description="")
     def edit_link(self, obj: ChainCandidate) -> str:
-        return format_html('<a href="{}">Edit in AI Fallbacks</a>',
-                           reverse("admin:super-ai-fallbacks-kind", args=[obj.kind]))
+        return format_html(
+            '<a href="{}">Edit in AI Fallbacks</a>', reverse("admin:super-ai-fallbacks-kind", args=[obj.kind])
+        )
 
 
 @admin.register(ChainRevision)

@@ -35,7 +35,17 @@ from resilience.types import KIND_LABELS, SERVICE_KINDS
 logger = logging.getLogger(__name__)
 
 OTHER = "__other__"  # the model dropdown's "Other…" choice: the typed id is used instead
-CARD_FIELDS = ("uid", "label", "provider", "model_choice", "model_other", "enabled", "env_key", "base_url", "notes")
+CARD_FIELDS = (
+    "uid",
+    "label",
+    "provider",
+    "model_choice",
+    "model_other",
+    "enabled",
+    "env_key",
+    "base_url",
+    "notes",
+)
 
 
 @dataclass
@@ -60,7 +70,8 @@ class Card:
     @property
     def advanced_open(self) -> bool:
         return bool({"env_key", "base_url", "notes"} & set(self.errors)) or bool(
-            self.spec.env_key or self.spec.base_url)
+            self.spec.env_key or self.spec.base_url
+        )
 
 
 def _new_uid() -> str:
@@ -82,8 +93,9 @@ def _health(spec: CandidateSpec) -> Any:
         return None
 
 
-def build_card(kind: str, spec: CandidateSpec, *, uid: str, number: int,
-               errors: dict[str, str] | None = None) -> Card:
+def build_card(
+    kind: str, spec: CandidateSpec, *, uid: str, number: int, errors: dict[str, str] | None = None
+) -> Card:
     providers = [p for p in available_providers() if p.supports(kind)]
     provider = get_provider(spec.provider)
     models = provider.models_for(kind) if provider else []
@@ -94,16 +106,26 @@ def build_card(kind: str, spec: CandidateSpec, *, uid: str, number: int,
     else:
         choice = spec.model
     if provider is None:
-        status, skip_text = "skipped", "pick a provider" if not spec.provider else f"unknown provider {spec.provider}"
+        status, skip_text = (
+            "skipped",
+            "pick a provider" if not spec.provider else f"unknown provider {spec.provider}",
+        )
     else:
         skip_text = chains.skip_reason(spec)
         status = "skipped" if skip_text else "ready"
     return Card(
-        uid=uid, number=number, spec=spec, providers=providers, models=models, model_choice=choice,
-        status=status, skip_text=skip_text,
+        uid=uid,
+        number=number,
+        spec=spec,
+        providers=providers,
+        models=models,
+        model_choice=choice,
+        status=status,
+        skip_text=skip_text,
         default_env_key=provider.env_key if provider else "",
         default_base_url=default_base_url(provider.id) if provider else "",
-        errors=errors or {}, health=_health(spec),
+        errors=errors or {},
+        health=_health(spec),
         unknown_provider=bool(spec.provider) and spec.provider not in {p.id for p in providers},
         needs_reference=_needs_reference(kind, spec),
     )
@@ -123,9 +145,13 @@ def _spec_from(values: dict[str, str]) -> CandidateSpec:
     choice = values.get("model_choice", "")
     model = values.get("model_other", "") if choice == OTHER else choice
     return CandidateSpec(
-        label=values.get("label", ""), provider=values.get("provider", ""), model=model,
-        enabled=values.get("enabled", "1") == "1", env_key=values.get("env_key", ""),
-        base_url=values.get("base_url", ""), notes=values.get("notes", ""),
+        label=values.get("label", ""),
+        provider=values.get("provider", ""),
+        model=model,
+        enabled=values.get("enabled", "1") == "1",
+        env_key=values.get("env_key", ""),
+        base_url=values.get("base_url", ""),
+        notes=values.get("notes", ""),
     ).cleaned()
 
 
@@ -141,6 +167,7 @@ def parse_cards(data: QueryDict) -> tuple[list[str], list[CandidateSpec]] | None
 
 # --- Views -----------------------------------------------------------------------------------
 
+
 def _kind_or_404(kind: str | None) -> str:
     if kind not in SERVICE_KINDS:
         raise Http404("unknown service kind")
@@ -150,15 +177,28 @@ def _kind_or_404(kind: str | None) -> str:
 def _tabs(kind: str) -> list[dict[str, Any]]:
     counts = dict(ChainCandidate.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     return [
-        {"kind": k, "label": KIND_LABELS[k], "count": counts.get(k, 0), "current": k == kind,
-         "url": reverse("admin:super-ai-fallbacks-kind", args=[k])}
+        {
+            "kind": k,
+            "label": KIND_LABELS[k],
+            "count": counts.get(k, 0),
+            "current": k == kind,
+            "url": reverse("admin:super-ai-fallbacks-kind", args=[k]),
+        }
         for k in SERVICE_KINDS
     ]
 
 
-def _render_page(request: HttpRequest, site: admin.AdminSite, kind: str, cards: list[Card], *,
-                 status: int = 200, form_error: str = "", dirty: bool = False,
-                 base_revision: int | None = None) -> HttpResponse:
+def _render_page(
+    request: HttpRequest,
+    site: admin.AdminSite,
+    kind: str,
+    cards: list[Card],
+    *,
+    status: int = 200,
+    form_error: str = "",
+    dirty: bool = False,
+    base_revision: int | None = None,
+) -> HttpResponse:
     if base_revision is None:
         latest = chains.latest_revision(kind)
         base_revision = latest.pk if latest else None
@@ -190,20 +230,27 @@ def _conflict_message(kind: str, latest: ChainRevision | None) -> str:
     what = ""
     if latest is not None:
         what = f" (revision #{latest.pk} by {who}, {latest.created_at:%Y-%m-%d %H:%M} UTC: {latest.summary})"
-    return (f"The {KIND_LABELS[kind]} chain was changed by someone else while you were editing{what}. "
-            "Nothing was saved. Your edits are below: compare them with History, then press Save changes "
-            "again to replace that version with yours.")
+    return (
+        f"The {KIND_LABELS[kind]} chain was changed by someone else while you were editing{what}. "
+        "Nothing was saved. Your edits are below: compare them with History, then press Save changes "
+        "again to replace that version with yours."
+    )
 
 
-def _posted_cards(kind: str, uids: list[str], specs: list[CandidateSpec],
-                  errors: dict[int, dict[str, str]]) -> list[Card]:
-    return [build_card(kind, spec, uid=uid, number=i + 1, errors=errors.get(i))
-            for i, (uid, spec) in enumerate(zip(uids, specs, strict=True))]
+def _posted_cards(
+    kind: str, uids: list[str], specs: list[CandidateSpec], errors: dict[int, dict[str, str]]
+) -> list[Card]:
+    return [
+        build_card(kind, spec, uid=uid, number=i + 1, errors=errors.get(i))
+        for i, (uid, spec) in enumerate(zip(uids, specs, strict=True))
+    ]
 
 
 def _saved_cards(kind: str) -> list[Card]:
-    return [build_card(kind, spec, uid=_new_uid(), number=i)
-            for i, spec in enumerate(chains.load_specs(kind), start=1)]
+    return [
+        build_card(kind, spec, uid=_new_uid(), number=i)
+        for i, spec in enumerate(chains.load_specs(kind), start=1)
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -214,9 +261,14 @@ def ai_fallbacks(request: HttpRequest, *, site: admin.AdminSite, kind: str | Non
         return _render_page(request, site, kind, _saved_cards(kind))
     parsed = parse_cards(request.POST)
     if parsed is None:
-        return _render_page(request, site, kind, _saved_cards(kind), status=400,
-                            form_error="The form arrived incomplete, so nothing was saved. Please make your "
-                                       "changes again.")
+        return _render_page(
+            request,
+            site,
+            kind,
+            _saved_cards(kind),
+            status=400,
+            form_error="The form arrived incomplete, so nothing was saved. Please make your changes again.",
+        )
     uids, specs = parsed
     base = _base_revision(request.POST)
     try:
@@ -228,11 +280,20 @@ def ai_fallbacks(request: HttpRequest, *, site: admin.AdminSite, kind: str | Non
     except ChainConflict as exc:
         cards = _posted_cards(kind, uids, specs, {})
         # Now the editor knows: the next Save (against the current revision) replaces it.
-        return _render_page(request, site, kind, cards, status=409, dirty=True,
-                            form_error=_conflict_message(kind, exc.latest),
-                            base_revision=exc.latest.pk if exc.latest else None)
+        return _render_page(
+            request,
+            site,
+            kind,
+            cards,
+            status=409,
+            dirty=True,
+            form_error=_conflict_message(kind, exc.latest),
+            base_revision=exc.latest.pk if exc.latest else None,
+        )
     latest = ChainRevision.objects.filter(kind=kind).first()
-    messages.success(request, f"Saved the {KIND_LABELS[kind]} chain. {latest.summary if latest else ''}".strip())
+    messages.success(
+        request, f"Saved the {KIND_LABELS[kind]} chain. {latest.summary if latest else ''}".strip()
+    )
     return HttpResponseRedirect(reverse("admin:super-ai-fallbacks-kind", args=[kind]))
 
 
@@ -312,6 +373,9 @@ def super_admin_urls(site: admin.AdminSite) -> list[URLPattern]:
         path("super/ai-fallbacks/<str:kind>/card/", wrap(card_partial), name="super-ai-fallbacks-card"),
         path("super/ai-fallbacks/<str:kind>/reset/", wrap(reset), name="super-ai-fallbacks-reset"),
         path("super/ai-fallbacks/<str:kind>/history/", wrap(history), name="super-ai-fallbacks-history"),
-        path("super/ai-fallbacks/<str:kind>/history/<int:revision_id>/restore/", wrap(restore),
-             name="super-ai-fallbacks-restore"),
+        path(
+            "super/ai-fallbacks/<str:kind>/history/<int:revision_id>/restore/",
+            wrap(restore),
+            name="super-ai-fallbacks-restore",
+        ),
     ]

@@ -51,22 +51,42 @@ def without_secrets(url: str) -> str:
 
 def _provider_out(spec: ProviderSpec) -> dict[str, Any]:
     models = {kind: spec.models_for(kind) for kind in SERVICE_KINDS}
-    return {"id": spec.id, "label": spec.label, "env_key": spec.env_key,
-            "base_url": without_secrets(default_base_url(spec.id)), "models": models}
+    return {
+        "id": spec.id,
+        "label": spec.label,
+        "env_key": spec.env_key,
+        "base_url": without_secrets(default_base_url(spec.id)),
+        "models": models,
+    }
 
 
 def _candidate_out(candidate: ChainCandidate) -> dict[str, Any]:
     reason = skip_reason(CandidateSpec.from_candidate(candidate))
-    return {"id": candidate.pk, "priority": candidate.priority, "label": candidate.label,
-            "provider": candidate.provider, "model": candidate.model, "enabled": candidate.enabled,
-            "env_key": candidate.env_key, "base_url": candidate.base_url, "notes": candidate.notes,
-            "status": "skipped" if reason else "ready", "skip_reason": reason}
+    return {
+        "id": candidate.pk,
+        "priority": candidate.priority,
+        "label": candidate.label,
+        "provider": candidate.provider,
+        "model": candidate.model,
+        "enabled": candidate.enabled,
+        "env_key": candidate.env_key,
+        "base_url": candidate.base_url,
+        "notes": candidate.notes,
+        "status": "skipped" if reason else "ready",
+        "skip_reason": reason,
+    }
 
 
 def _spec(candidate: CandidateIn) -> CandidateSpec:
-    return CandidateSpec(label=candidate.label, provider=candidate.provider, model=candidate.model,
-                         enabled=candidate.enabled, env_key=candidate.env_key or "",
-                         base_url=candidate.base_url or "", notes=candidate.notes or "")
+    return CandidateSpec(
+        label=candidate.label,
+        provider=candidate.provider,
+        model=candidate.model,
+        enabled=candidate.enabled,
+        env_key=candidate.env_key or "",
+        base_url=candidate.base_url or "",
+        notes=candidate.notes or "",
+    )
 
 
 def _chain_out(kind: str, candidates: list[ChainCandidate]) -> dict[str, Any]:
@@ -74,8 +94,10 @@ def _chain_out(kind: str, candidates: list[ChainCandidate]) -> dict[str, Any]:
 
 
 def _settings_out(venue: Venue) -> dict[str, Any]:
-    return {kind: {"provider": row.provider, "model": row.model} if row else None
-            for kind, row in primaries_for(venue).items()}
+    return {
+        kind: {"provider": row.provider, "model": row.model} if row else None
+        for kind, row in primaries_for(venue).items()
+    }
 
 
 @transaction.atomic
@@ -97,6 +119,7 @@ def update_ai_settings(*, venue: Venue, payload: AISettingsIn) -> None:
 
 # --- Venue: AI settings -----------------------------------------------------------------------
 
+
 @router.get("/{slug}/ai-settings", response={200: AISettingsOut, **error_responses()})
 def get_ai_settings(request: HttpRequest, slug: str) -> dict:
     """The venue's primary provider+model for each of the four kinds (null: platform default)."""
@@ -113,6 +136,7 @@ def put_ai_settings(request: HttpRequest, slug: str, payload: AISettingsIn) -> d
 
 
 # --- Super admin: providers and chains --------------------------------------------------------
+
 
 @admin_router.get("/providers", response={200: list[ProviderOut], **error_responses()})
 def list_providers(request: HttpRequest) -> list:

@@ -97,11 +97,19 @@ def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
     chain: list[Candidate] = []
     for is_chain, label, provider, model, base_url, env_key in _plan_rows(kind, venue.pk if venue else None):
         if is_chain:
-            chain.append(_resolve(label=label, provider=provider, model=model, base_url=base_url or "",
-                                  env_key=env_key or ""))
+            chain.append(
+                _resolve(
+                    label=label,
+                    provider=provider,
+                    model=model,
+                    base_url=base_url or "",
+                    env_key=env_key or "",
+                )
+            )
         else:
-            primary = _resolve(label=_primary_label(get_provider(provider), provider, model), provider=provider,
-                               model=model)
+            primary = _resolve(
+                label=_primary_label(get_provider(provider), provider, model), provider=provider, model=model
+            )
     if primary is not None:
         twin = next((row for row in chain if row.key == primary.key), None)
         if twin is not None:
@@ -186,10 +194,14 @@ def breaker_skip_reason(candidate: Candidate) -> str:
     return "" if health.allow_attempt(_health_key(candidate)) else "breaker open"
 
 
-def breaker_record(candidate: Candidate, *, ok: bool, reason: str, duration_ms: int, message: str = "") -> None:
+def breaker_record(
+    candidate: Candidate, *, ok: bool, reason: str, duration_ms: int, message: str = ""
+) -> None:
     """Tell the breaker how one try went. Called after every try (not for skips); `message` is the
     attempt's redacted short message."""
-    health.record_outcome(_health_key(candidate), ok=ok, reason=reason, duration_ms=duration_ms, message=message)
+    health.record_outcome(
+        _health_key(candidate), ok=ok, reason=reason, duration_ms=duration_ms, message=message
+    )
 
 
 # --- The walk -----------------------------------------------------------------------------------
@@ -206,19 +218,36 @@ class _Walk:
         return self.deadline - base.CLOCK.now()
 
     def skip(self, candidate: Candidate, message: str) -> None:
-        self.attempts.append(Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
-                                     outcome="skipped", reason=Reason.SKIPPED.value, message=message))
+        self.attempts.append(
+            Attempt(
+                label=candidate.label,
+                provider=candidate.provider,
+                model=candidate.model,
+                outcome="skipped",
+                reason=Reason.SKIPPED.value,
+                message=message,
+            )
+        )
 
 
-def _try_once(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str) -> AIOutput | ProviderError:
+def _try_once(
+    walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str
+) -> AIOutput | ProviderError:
     timeout = max(0.0, min(settings.AI_ATTEMPT_TIMEOUT[walk.kind], walk.remaining()))
     started = base.CLOCK.now()
     try:
-        output = get_adapter(candidate.provider).call(walk.kind, request, model=candidate.model,
-                                                      base_url=candidate.base_url, api_key=api_key, timeout=timeout)
+        output = get_adapter(candidate.provider).call(
+            walk.kind,
+            request,
+            model=candidate.model,
+            base_url=candidate.base_url,
+            api_key=api_key,
+            timeout=timeout,
+        )
         problem = unusable(walk.kind, request, output)
         result: AIOutput | ProviderError = (
-            ProviderError(Reason.MALFORMED_RESPONSE, problem) if problem else output)
+            ProviderError(Reason.MALFORMED_RESPONSE, problem) if problem else output
+        )
     except ProviderError as error:
         result = error
     except Exception:  # an adapter bug must not break the chain: record it and move on
@@ -245,20 +274,36 @@ def unusable(kind: str, request: AIRequest, output: AIOutput) -> str:
     return ""
 
 
-def _audit(walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, duration_ms: int,
-           api_key: str) -> None:
+def _audit(
+    walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, duration_ms: int, api_key: str
+) -> None:
     ok = isinstance(result, AIOutput)
     if ok:
-        attempt = Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
-                          outcome="ok", duration_ms=duration_ms)
+        attempt = Attempt(
+            label=candidate.label,
+            provider=candidate.provider,
+            model=candidate.model,
+            outcome="ok",
+            duration_ms=duration_ms,
+        )
     else:
-        attempt = Attempt(label=candidate.label, provider=candidate.provider, model=candidate.model,
-                          outcome="failed", reason=result.reason.value, status_code=result.status_code,
-                          message=redact(result.short, secrets=(api_key,)), duration_ms=duration_ms)
+        attempt = Attempt(
+            label=candidate.label,
+            provider=candidate.provider,
+            model=candidate.model,
+            outcome="failed",
+            reason=result.reason.value,
+            status_code=result.status_code,
+            message=redact(result.short, secrets=(api_key,)),
+            duration_ms=duration_ms,
+        )
         if result.reason == Reason.BAD_REQUEST:
             # PROVIDERS.md §8: move on, but this is most likely a bug in the request we built.
-            logger.warning("%s: %s (the provider rejected our request: likely a bug on our side)", walk.service,
-                           attempt.summary)
+            logger.warning(
+                "%s: %s (the provider rejected our request: likely a bug on our side)",
+                walk.service,
+                attempt.summary,
+            )
         else:
             logger.info("%s: %s", walk.service, attempt.summary)
     walk.attempts.append(attempt)
@@ -322,7 +367,7 @@ def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> Casca
 
 
 def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]) -> str:
-    """"service: Label → reason (status); Label → reason" — reasons and statuses only (no provider
+    """ "service: Label → reason (status); Label → reason" — reasons and statuses only (no provider
     messages), each part redacted, so it is safe on a support ticket."""
     legs = []
     for attempt in attempts:
@@ -333,7 +378,9 @@ def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]
     return f"{redact(service)}: " + "; ".join(legs)
 
 
-def run(kind: str, request: AIRequest, *, venue: Venue | None, service: str, request_id: str = "") -> CascadeResult:
+def run(
+    kind: str, request: AIRequest, *, venue: Venue | None, service: str, request_id: str = ""
+) -> CascadeResult:
     """Answer `request` with the first candidate that succeeds.
 
     Returns a CascadeResult (output, the full audit, the winning label — for super admins only).
@@ -341,27 +388,39 @@ def run(kind: str, request: AIRequest, *, venue: Venue | None, service: str, req
     was skipped; its technical_detail names each leg and its reason, never a key or a URL.
     """
     request_id = request_id or uuid.uuid4().hex
-    walk = _Walk(kind=kind, service=service, deadline=base.CLOCK.now() + settings.AI_CHAIN_DEADLINE[kind],
-                 attempts=[])
+    walk = _Walk(
+        kind=kind, service=service, deadline=base.CLOCK.now() + settings.AI_CHAIN_DEADLINE[kind], attempts=[]
+    )
     candidates = plan(kind, venue=venue)
     result = _walk(walk, candidates, request)
     if result is not None:
         return result
     if not walk.attempts:
-        walk.attempts.append(Attempt(label=f"{kind} chain", provider="", model="", outcome="skipped",
-                                     reason=Reason.SKIPPED.value, message="no enabled candidates"))
+        walk.attempts.append(
+            Attempt(
+                label=f"{kind} chain",
+                provider="",
+                model="",
+                outcome="skipped",
+                reason=Reason.SKIPPED.value,
+                message="no enabled candidates",
+            )
+        )
     attempts = tuple(walk.attempts)
     _record_exhaustion(kind=kind, service=service, venue=venue, attempts=attempts, request_id=request_id)
     raise ChainExhausted(kind, technical_detail(service, attempts), attempts=attempts, request_id=request_id)
 
 
-def _record_exhaustion(*, kind: str, service: str, venue: Venue | None, attempts: tuple[Attempt, ...],
-                       request_id: str) -> None:
+def _record_exhaustion(
+    *, kind: str, service: str, venue: Venue | None, attempts: tuple[Attempt, ...], request_id: str
+) -> None:
     """Write the alert. A failure to alert is logged, never raised: the operator still gets the
     calm ChainExhausted (and the refund), not a crash."""
     try:
         from alerts.record import record_exhaustion  # lazy: alerts may load after resilience
 
-        record_exhaustion(kind=kind, service=service, venue=venue, attempts=list(attempts), request_id=request_id)
+        record_exhaustion(
+            kind=kind, service=service, venue=venue, attempts=list(attempts), request_id=request_id
+        )
     except Exception:
         logger.exception("could not record the exhaustion of %s (%s)", service, kind)

@@ -58,17 +58,24 @@ class CandidateSpec:
     @classmethod
     def from_candidate(cls, candidate: ChainCandidate) -> CandidateSpec:
         return cls(
-            label=candidate.label, provider=candidate.provider, model=candidate.model,
-            enabled=candidate.enabled, env_key=candidate.env_key, base_url=candidate.base_url,
+            label=candidate.label,
+            provider=candidate.provider,
+            model=candidate.model,
+            enabled=candidate.enabled,
+            env_key=candidate.env_key,
+            base_url=candidate.base_url,
             notes=candidate.notes,
         )
 
     def cleaned(self) -> CandidateSpec:
         """Surrounding whitespace stripped (what gets validated and saved)."""
         return CandidateSpec(
-            label=(self.label or "").strip(), provider=(self.provider or "").strip(),
-            model=(self.model or "").strip(), enabled=bool(self.enabled),
-            env_key=(self.env_key or "").strip(), base_url=(self.base_url or "").strip(),
+            label=(self.label or "").strip(),
+            provider=(self.provider or "").strip(),
+            model=(self.model or "").strip(),
+            enabled=bool(self.enabled),
+            env_key=(self.env_key or "").strip(),
+            base_url=(self.base_url or "").strip(),
             notes=(self.notes or "").strip(),
         )
 
@@ -115,8 +122,9 @@ def load_specs(kind: str) -> list[CandidateSpec]:
 
 # --- Readiness (configuration only; runtime health is resilience.health's business) ----------
 
+
 def skip_reason(spec: CandidateSpec) -> str:
-    """"" when the candidate would be tried; else why it is skipped: "disabled" or "KEY not set".
+    """ "" when the candidate would be tried; else why it is skipped: "disabled" or "KEY not set".
 
     Works on unsaved specs, so a card still being edited shows the badge it will have once saved.
     The rule is the runtime's (resilience.cascade.config_skip_reason, ChainCandidate.is_ready):
@@ -138,6 +146,7 @@ def effective_env_key(spec: CandidateSpec) -> str:
 
 
 # --- Validation ------------------------------------------------------------------------------
+
 
 def _provider_ids() -> dict[str, ProviderSpec]:
     return {p.id: p for p in available_providers()}
@@ -188,7 +197,9 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
         if hidden is not None:  # e.g. `simulated` with SIMULATED_PROVIDER_ENABLED off
             errors["provider"] = f"{hidden.label} is not available on this server."
         else:
-            errors["provider"] = f"Unknown provider {spec.provider!r}." if spec.provider else "Pick a provider."
+            errors["provider"] = (
+                f"Unknown provider {spec.provider!r}." if spec.provider else "Pick a provider."
+            )
     elif not provider.supports(kind):
         errors["provider"] = f"{provider.label} does not offer {KIND_LABELS[kind]}."
     if not spec.model:
@@ -204,8 +215,9 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
         # A self-hosted server has no public default: without a URL there is nothing to call.
         errors["base_url"] = f"{provider.label} has no default base URL: enter the server's URL."
     for field in (*SINGLE_LINE_FIELDS, "notes"):
-        if field not in errors and (text_error := _text_error(getattr(spec, field),
-                                                              single_line=field in SINGLE_LINE_FIELDS)):
+        if field not in errors and (
+            text_error := _text_error(getattr(spec, field), single_line=field in SINGLE_LINE_FIELDS)
+        ):
             errors[field] = text_error
     for field, limit in (*MAX_LENGTHS.items(), ("notes", MAX_NOTES)):
         if field not in errors and len(getattr(spec, field)) > limit:
@@ -237,6 +249,7 @@ def validate_chain(kind: str, specs: Sequence[CandidateSpec]) -> dict[int, dict[
 
 
 # --- What changed (the revision summary) ----------------------------------------------------
+
 
 def _match(old: list[CandidateSpec], new: list[CandidateSpec]) -> dict[int, int]:
     """Pair new cards with old ones: same label first, then same provider+model. new → old index."""
@@ -298,6 +311,7 @@ def describe_changes(old: Sequence[CandidateSpec], new: Sequence[CandidateSpec])
 
 # --- Writes ----------------------------------------------------------------------------------
 
+
 def _lock_kind(kind: str) -> None:
     # Two admins saving the same tab at once: serialise them, so the second replaces the first
     # instead of colliding on (kind, priority). SQLite already serialises writers (IMMEDIATE).
@@ -306,8 +320,14 @@ def _lock_kind(kind: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"resilience.chain.{kind}"])
 
 
-def _replace(*, kind: str, specs: list[CandidateSpec], user: Any, prefix: str = "",
-             expected_revision: int | None = None) -> list[ChainCandidate]:
+def _replace(
+    *,
+    kind: str,
+    specs: list[CandidateSpec],
+    user: Any,
+    prefix: str = "",
+    expected_revision: int | None = None,
+) -> list[ChainCandidate]:
     with transaction.atomic():
         _lock_kind(kind)
         # Checked under the lock, so two editors who loaded the same revision cannot both win.
@@ -330,8 +350,14 @@ def _replace(*, kind: str, specs: list[CandidateSpec], user: Any, prefix: str = 
     return saved
 
 
-def save_chain(*, kind: str, specs: Iterable[CandidateSpec], user: Any = None,
-               summary_prefix: str = "", expected_revision: int | None = None) -> list[ChainCandidate]:
+def save_chain(
+    *,
+    kind: str,
+    specs: Iterable[CandidateSpec],
+    user: Any = None,
+    summary_prefix: str = "",
+    expected_revision: int | None = None,
+) -> list[ChainCandidate]:
     """Replace the kind's whole chain with `specs` (list order is priority) and record a revision.
 
     Raises ValueError for an unknown kind and `ChainValidationError` (nothing written) when any
@@ -344,8 +370,9 @@ def save_chain(*, kind: str, specs: Iterable[CandidateSpec], user: Any = None,
     cleaned = [spec.cleaned() for spec in specs]
     if errors := validate_chain(kind, cleaned):
         raise ChainValidationError(errors)
-    return _replace(kind=kind, specs=cleaned, user=user, prefix=summary_prefix,
-                    expected_revision=expected_revision)
+    return _replace(
+        kind=kind, specs=cleaned, user=user, prefix=summary_prefix, expected_revision=expected_revision
+    )
 
 
 def reset_chain(kind: str, *, user: Any = None) -> list[ChainCandidate]:
@@ -365,8 +392,12 @@ def restore_revision(*, revision_id: int, user: Any = None) -> list[ChainCandida
     revision = ChainRevision.objects.get(pk=revision_id)
     specs = [CandidateSpec.from_dict(item) for item in revision.candidates]
     when = revision.created_at.strftime("%Y-%m-%d %H:%M")
-    return save_chain(kind=revision.kind, specs=specs, user=user,
-                      summary_prefix=f"Restored revision #{revision.pk} ({when} UTC)")
+    return save_chain(
+        kind=revision.kind,
+        specs=specs,
+        user=user,
+        summary_prefix=f"Restored revision #{revision.pk} ({when} UTC)",
+    )
 
 
 def revisions_for(kind: str, *, limit: int = 50) -> list[ChainRevision]:

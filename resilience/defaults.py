@@ -17,43 +17,94 @@ from resilience.chains import CandidateSpec
 
 DEFAULT_CHAINS: dict[str, list[CandidateSpec]] = {
     "image": [
-        CandidateSpec("KIE Nano Banana 2", "kie", "nano-banana-2",
-                      notes="Gemini 3.1 Flash Image: fast, up to 4K. Primary."),
-        CandidateSpec("KIE Nano Banana Pro", "kie", "nano-banana-pro",
-                      notes="Gemini 3 Pro Image: higher quality. Use when Banana 2 underwhelms."),
-        CandidateSpec("KIE Nano Banana Edit", "kie", "google/nano-banana-edit",
-                      notes="Reference-image-aware: needs the venue's own photo, skipped when there is none."),
-        CandidateSpec("OpenAI gpt-image-2", "openai", "gpt-image-2",
-                      notes="Last-ditch outside KIE; more expensive per call. "
-                            "Replaces the seed's gpt-image-1 (shut down 2026-10-23)."),
+        CandidateSpec(
+            "KIE Nano Banana 2",
+            "kie",
+            "nano-banana-2",
+            notes="Gemini 3.1 Flash Image: fast, up to 4K. Primary.",
+        ),
+        CandidateSpec(
+            "KIE Nano Banana Pro",
+            "kie",
+            "nano-banana-pro",
+            notes="Gemini 3 Pro Image: higher quality. Use when Banana 2 underwhelms.",
+        ),
+        CandidateSpec(
+            "KIE Nano Banana Edit",
+            "kie",
+            "google/nano-banana-edit",
+            notes="Reference-image-aware: needs the venue's own photo, skipped when there is none.",
+        ),
+        CandidateSpec(
+            "OpenAI gpt-image-2",
+            "openai",
+            "gpt-image-2",
+            notes="Last-ditch outside KIE; more expensive per call. "
+            "Replaces the seed's gpt-image-1 (shut down 2026-10-23).",
+        ),
     ],
     "chat": [
-        CandidateSpec("Claude Sonnet 4.6 (via OpenRouter)", "openrouter", "anthropic/claude-sonnet-4.6",
-                      notes="Anthropic flagship for writing voice."),
-        CandidateSpec("GPT-4o (via OpenRouter)", "openrouter", "openai/gpt-4o",
-                      notes="OpenAI flagship as second."),
-        CandidateSpec("Qwen3 235B (via OpenRouter)", "openrouter", "qwen/qwen3-235b-a22b-2507",
-                      notes="Alibaba flagship for Chinese / English bilingual diversity."),
-        CandidateSpec("DeepSeek V3 (via OpenRouter)", "openrouter", "deepseek/deepseek-chat-v3-0324",
-                      notes="Cheap."),
-        CandidateSpec("DeepSeek V4 Flash (direct)", "deepseek", "deepseek-v4-flash",
-                      notes="Cheapest floor, no OpenRouter markup. "
-                            "Replaces the seed's deepseek-chat (retired 2026-07-24)."),
+        CandidateSpec(
+            "Claude Sonnet 4.6 (via OpenRouter)",
+            "openrouter",
+            "anthropic/claude-sonnet-4.6",
+            notes="Anthropic flagship for writing voice.",
+        ),
+        CandidateSpec(
+            "GPT-4o (via OpenRouter)", "openrouter", "openai/gpt-4o", notes="OpenAI flagship as second."
+        ),
+        CandidateSpec(
+            "Qwen3 235B (via OpenRouter)",
+            "openrouter",
+            "qwen/qwen3-235b-a22b-2507",
+            notes="Alibaba flagship for Chinese / English bilingual diversity.",
+        ),
+        CandidateSpec(
+            "DeepSeek V3 (via OpenRouter)", "openrouter", "deepseek/deepseek-chat-v3-0324", notes="Cheap."
+        ),
+        CandidateSpec(
+            "DeepSeek V4 Flash (direct)",
+            "deepseek",
+            "deepseek-v4-flash",
+            notes="Cheapest floor, no OpenRouter markup. "
+            "Replaces the seed's deepseek-chat (retired 2026-07-24).",
+        ),
     ],
     "ocr": [
-        CandidateSpec("Mistral OCR", "mistral", "mistral-ocr-latest",
-                      notes="Purpose-built document OCR (PDF and images)."),
-        CandidateSpec("GPT-4o vision (via OpenRouter)", "openrouter", "openai/gpt-4o",
-                      notes="A vision chat model asked to transcribe the menu."),
-        CandidateSpec("Anthropic Claude Sonnet 4.6 (vision)", "anthropic", "claude-sonnet-4-6",
-                      notes="Vision through the Messages API."),
+        CandidateSpec(
+            "Mistral OCR",
+            "mistral",
+            "mistral-ocr-latest",
+            notes="Purpose-built document OCR (PDF and images).",
+        ),
+        CandidateSpec(
+            "GPT-4o vision (via OpenRouter)",
+            "openrouter",
+            "openai/gpt-4o",
+            notes="A vision chat model asked to transcribe the menu.",
+        ),
+        CandidateSpec(
+            "Anthropic Claude Sonnet 4.6 (vision)",
+            "anthropic",
+            "claude-sonnet-4-6",
+            notes="Vision through the Messages API.",
+        ),
     ],
     "embedding": [
-        CandidateSpec("OpenAI text-embedding-3-small", "openai", "text-embedding-3-small",
-                      notes="1536 dimensions."),
-        CandidateSpec("OpenRouter embeddings", "openrouter", "openai/text-embedding-3-small",
-                      notes="Same model through OpenRouter: vectors stay comparable with the first leg."),
-        CandidateSpec("Mistral mistral-embed", "mistral", "mistral-embed",
-                      notes="1024 dimensions: a different space, searched only against its own vectors."),
+        CandidateSpec(
+            "OpenAI text-embedding-3-small", "openai", "text-embedding-3-small", notes="1536 dimensions."
+        ),
+        CandidateSpec(
+            "OpenRouter embeddings",
+            "openrouter",
+            "openai/text-embedding-3-small",
+            notes="Same model through OpenRouter: vectors stay comparable with the first leg.",
+        ),
+        CandidateSpec(
+            "Mistral mistral-embed",
+            "mistral",
+            "mistral-embed",
+            notes="1024 dimensions: a different space, searched only against its own vectors.",
+        ),
     ],
 }

@@ -35,8 +35,15 @@ class FriendlyError(Exception):
 
     http_status = 400
 
-    def __init__(self, code: str, user_message: str, technical_detail: str = "", *, http_status: int | None = None,
-                 request_id: str = ""):
+    def __init__(
+        self,
+        code: str,
+        user_message: str,
+        technical_detail: str = "",
+        *,
+        http_status: int | None = None,
+        request_id: str = "",
+    ):
         super().__init__(user_message)
         self.code = code
         self.user_message = user_message

@@ -248,7 +248,9 @@ def record_outcome(key: str, *, ok: bool, reason: str = "", duration_ms: int = 0
     try:
         with _lock_for(base):
             current = _call("get_many", [base + ":open", base + ":fails", base + ":samples"])
-            _record_sample(base, current.get(base + ":samples"), ok=ok, reason=reason, duration_ms=duration_ms)
+            _record_sample(
+                base, current.get(base + ":samples"), ok=ok, reason=reason, duration_ms=duration_ms
+            )
         if ok or reason in NEUTRAL_REASONS:
             if base + ":open" in current or base + ":fails" in current:
                 _close(base)
@@ -271,7 +273,7 @@ def _error_text(reason: str, message: str) -> str:
 
 def _record_sample(base: str, samples: list[Any] | None, *, ok: bool, reason: str, duration_ms: int) -> None:
     moment = now()
-    kept = [s for s in samples or [] if s[0] >= moment - WINDOW_SECONDS][-(SAMPLE_LIMIT - 1):]
+    kept = [s for s in samples or [] if s[0] >= moment - WINDOW_SECONDS][-(SAMPLE_LIMIT - 1) :]
     sample = (moment, ok, max(0, int(duration_ms)), reason)
     _call("set", base + ":samples", [*kept, sample], timeout=WINDOW_SECONDS + 60)
 

@@ -37,7 +37,9 @@ class ChainCandidate(models.Model):
 
     class Meta:
         ordering = ["kind", "priority"]
-        constraints = [models.UniqueConstraint(fields=["kind", "priority"], name="one_candidate_per_priority")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "priority"], name="one_candidate_per_priority")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.priority}: {self.label}"
@@ -83,7 +85,9 @@ class ChainRevision(models.Model):
     """
 
     kind = models.CharField(max_length=16, choices=ServiceKind.choices)
-    candidates = models.JSONField()  # [{"label", "provider", "model", "enabled", "env_key", "base_url", "notes"}]
+    candidates = (
+        models.JSONField()
+    )  # [{"label", "provider", "model", "enabled", "env_key", "base_url", "notes"}]
     summary = models.TextField(blank=True)  # human-readable "what changed"
     saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)

@@ -74,7 +74,9 @@ PROVIDERS: dict[str, ProviderSpec] = {
             label="KIE",
             env_key="KIE_API_KEY",
             base_url="https://api.kie.ai",
-            models={"image": ["nano-banana-2", "nano-banana-pro", "google/nano-banana-edit", "google/nano-banana"]},
+            models={
+                "image": ["nano-banana-2", "nano-banana-pro", "google/nano-banana-edit", "google/nano-banana"]
+            },
             adapter="resilience.providers.kie:KieAdapter",
         ),
         ProviderSpec(
@@ -116,7 +118,12 @@ PROVIDERS: dict[str, ProviderSpec] = {
             env_key="ANTHROPIC_API_KEY",
             base_url="https://api.anthropic.com",
             models={
-                "chat": ["claude-sonnet-4-6", "claude-haiku-4-5-20251001", "claude-sonnet-5", "claude-opus-4-8"],
+                "chat": [
+                    "claude-sonnet-4-6",
+                    "claude-haiku-4-5-20251001",
+                    "claude-sonnet-5",
+                    "claude-opus-4-8",
+                ],
                 "ocr": ["claude-sonnet-4-6", "claude-haiku-4-5-20251001", "claude-sonnet-5"],
             },
             adapter="resilience.providers.anthropic:AnthropicAdapter",
@@ -196,7 +203,7 @@ def kie_upload_base_url() -> str:
 
 def effective_base_url(provider_id: str, override: str = "") -> str:
     """A candidate's base URL: its admin-entered override, else the provider default."""
-    return (override.strip().rstrip("/") if override and override.strip() else default_base_url(provider_id))
+    return override.strip().rstrip("/") if override and override.strip() else default_base_url(provider_id)
 
 
 @cache

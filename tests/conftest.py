@@ -41,7 +41,9 @@ def outsider(other_venue):
 
 @pytest.fixture
 def superadmin(db):
-    return get_user_model().objects.create_superuser(username="root", password="pw-root", email="root@example.com")
+    return get_user_model().objects.create_superuser(
+        username="root", password="pw-root", email="root@example.com"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +86,15 @@ def _browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

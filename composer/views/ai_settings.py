@@ -17,8 +17,10 @@ from resilience.types import KIND_LABELS
 @login_and_venue_required
 def ai_settings(request: VenueRequest) -> HttpResponse:
     venue = current_venue(request)
-    current = {kind: (row.provider, row.model) if row else None
-               for kind, row in primaries.primaries_for(venue).items()}
+    current = {
+        kind: (row.provider, row.model) if row else None
+        for kind, row in primaries.primaries_for(venue).items()
+    }
     form = AISettingsForm(request.POST if request.method == "POST" else None, current=current)
     saved = False
     if request.method == "POST" and form.is_valid():

@@ -73,8 +73,10 @@ PAID_KINDS = ("image", "chat", "ocr")
 
 # The banner panels.js shows when an htmx request gets no usable answer (a proxy timeout, a
 # crash, a dropped connection): rendered by the same component, its detail filled in by the script.
-NO_ANSWER_MESSAGE = ("Something went wrong on our side. Check your Library in a minute; if it isn't there, reload "
-                     "the page and try again. Requests that fail are never charged.")
+NO_ANSWER_MESSAGE = (
+    "Something went wrong on our side. Check your Library in a minute; if it isn't there, reload "
+    "the page and try again. Requests that fail are never charged."
+)
 
 
 def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
@@ -82,8 +84,14 @@ def page_context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
     template calls it once per paid form, so each rendered form gets its own fresh id."""
     venue = current_venue(request)
     no_answer = FriendlyError("no_answer", NO_ANSWER_MESSAGE, "no answer from the server")
-    return {"venue": venue, "balance": _balance_when_rendered(venue), "new_submission_id": new_request_id,
-            "no_answer_error": no_answer, "costs": {kind: cost_of(kind) for kind in PAID_KINDS}, **extra}
+    return {
+        "venue": venue,
+        "balance": _balance_when_rendered(venue),
+        "new_submission_id": new_request_id,
+        "no_answer_error": no_answer,
+        "costs": {kind: cost_of(kind) for kind in PAID_KINDS},
+        **extra,
+    }
 
 
 def _balance_when_rendered(venue: Venue) -> Callable[[], int]:

@@ -43,8 +43,11 @@ def generate_image(request: VenueRequest) -> HttpResponse:
         reference = form.cleaned_data["reference"]
         try:
             context["image_result"] = services.generate_image(
-                venue=current_venue(request), user=request.user, prompt=form.cleaned_data["prompt"],
-                style=form.cleaned_data["style"], reference=reference[0] if reference else None,
+                venue=current_venue(request),
+                user=request.user,
+                prompt=form.cleaned_data["prompt"],
+                style=form.cleaned_data["style"],
+                reference=reference[0] if reference else None,
                 request_id=submission_id(request),
             )
         except FriendlyError as error:
@@ -62,8 +65,11 @@ def write_caption(request: VenueRequest) -> HttpResponse:
     if form.is_valid():
         try:
             context["caption_result"] = services.write_caption(
-                venue=current_venue(request), user=request.user, prompt=form.cleaned_data["prompt"],
-                tone=form.cleaned_data["tone"], request_id=submission_id(request),
+                venue=current_venue(request),
+                user=request.user,
+                prompt=form.cleaned_data["prompt"],
+                tone=form.cleaned_data["tone"],
+                request_id=submission_id(request),
             )
         except FriendlyError as error:
             show_error(error, form, context, "caption_error")

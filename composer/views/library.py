@@ -46,7 +46,10 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             context["result"] = services.edit_image(
-                venue=asset.venue, user=request.user, asset=asset, instruction=form.cleaned_data["instruction"],
+                venue=asset.venue,
+                user=request.user,
+                asset=asset,
+                instruction=form.cleaned_data["instruction"],
                 request_id=submission_id(request),
             )
         except FriendlyError as error:
@@ -64,8 +67,12 @@ def asset_file(request: VenueRequest, asset_id: int, download: bool = False) -> 
     except OSError:
         raise Http404("The file is missing") from None
     filename = f"bitethemenu-{asset.pk}.{_EXTENSIONS.get(asset.image_mime, 'png')}"
-    response = FileResponse(handle, as_attachment=download, filename=filename,
-                            content_type=asset.image_mime or "application/octet-stream")
+    response = FileResponse(
+        handle,
+        as_attachment=download,
+        filename=filename,
+        content_type=asset.image_mime or "application/octet-stream",
+    )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

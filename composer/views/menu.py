@@ -29,7 +29,10 @@ def menu_import(request: VenueRequest) -> HttpResponse:
         data, mime = form.cleaned_data["document"]
         try:
             context["result"] = services.import_menu(
-                venue=current_venue(request), user=request.user, document=data, mime=mime,
+                venue=current_venue(request),
+                user=request.user,
+                document=data,
+                mime=mime,
                 request_id=submission_id(request),
             )
         except FriendlyError as error:

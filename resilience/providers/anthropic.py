@@ -37,21 +37,30 @@ def _document_block(request: AIRequest) -> dict[str, Any]:
 class AnthropicAdapter(Adapter):
     provider_id = "anthropic"
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         if kind == "chat":
-            payload: dict[str, Any] = {"model": model, "max_tokens": CHAT_MAX_TOKENS,
-                                       "messages": [{"role": "user", "content": request.prompt}]}
+            payload: dict[str, Any] = {
+                "model": model,
+                "max_tokens": CHAT_MAX_TOKENS,
+                "messages": [{"role": "user", "content": request.prompt}],
+            }
             if request.system:
                 payload["system"] = request.system
         elif kind == "ocr":
             content = [_document_block(request), {"type": "text", "text": OCR_INSTRUCTION}]
-            payload = {"model": model, "max_tokens": OCR_MAX_TOKENS, "messages": [{"role": "user", "content": content}]}
+            payload = {
+                "model": model,
+                "max_tokens": OCR_MAX_TOKENS,
+                "messages": [{"role": "user", "content": content}],
+            }
         else:
             raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
         headers = {"x-api-key": api_key, "anthropic-version": API_VERSION}
-        response, body = self.send("POST", f"{base_url}/v1/messages", timeout=timeout, api_key=api_key,
-                                   headers=headers, json=payload)
+        response, body = self.send(
+            "POST", f"{base_url}/v1/messages", timeout=timeout, api_key=api_key, headers=headers, json=payload
+        )
         if not isinstance(body, dict):
             raise malformed("unexpected response shape", response.status)
         return AIOutput(model=str(body.get("model") or model), text=self._text(body, response.status))
@@ -64,7 +73,9 @@ class AnthropicAdapter(Adapter):
         blocks = body.get("content")
         if not isinstance(blocks, list):
             raise malformed("no content in the response", status)
-        text = "".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text")
+        text = "".join(
+            str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text"
+        )
         if not text.strip():
             raise malformed("no text block in the response", status)
         return text.strip()
@@ -76,7 +87,11 @@ class AnthropicAdapter(Adapter):
         message = str(error.get("message") or "")
         details = error.get("details") if isinstance(error.get("details"), dict) else {}
         short = f"{type_}: {message}" if type_ and message else (message or type_ or f"HTTP {status}")
-        if status == 402 or type_ == "billing_error" or details.get("error_code") == "enforced_spend_limit_reached":
+        if (
+            status == 402
+            or type_ == "billing_error"
+            or details.get("error_code") == "enforced_spend_limit_reached"
+        ):
             return ProviderError(Reason.QUOTA, short, status)
         if status == 429 or type_ == "rate_limit_error":
             return ProviderError(Reason.RATE_LIMIT, short, status)

@@ -23,8 +23,9 @@ class ProviderError(Exception):
     """One failed call. `short` is secret-free (redacted) and shown to the super admin; `retry_after`
     is the provider's Retry-After in seconds, when it sent one."""
 
-    def __init__(self, reason: Reason, short: str, status_code: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, reason: Reason, short: str, status_code: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(short)
         self.reason = Reason(reason)
         self.short = short
@@ -221,8 +222,9 @@ class Adapter:
     provider_id = ""
     allow_http = False  # only openai_compatible: admin-entered http:// URLs on a private network
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         raise NotImplementedError
 
     def requires_reference(self, kind: str, model: str) -> bool:
@@ -235,14 +237,23 @@ class Adapter:
 
     # -- shared HTTP plumbing --
 
-    def send(self, method: str, url: str, *, timeout: float, api_key: str = "",
-             headers: dict[str, str] | None = None, **kwargs: Any) -> tuple[http.Response, Any]:
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        api_key: str = "",
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[http.Response, Any]:
         """One HTTP call through the seam. Returns (response, parsed JSON) for a 2xx JSON answer;
         raises ProviderError for transport failures, error statuses (via `classify`) and non-JSON
         success bodies."""
         try:
-            response = http.request(method, url, timeout=max(timeout, 0.01), headers=headers,
-                                    allow_http=self.allow_http, **kwargs)
+            response = http.request(
+                method, url, timeout=max(timeout, 0.01), headers=headers, allow_http=self.allow_http, **kwargs
+            )
         except http.OutboundError as exc:
             raise transport_error(exc) from None
         body = _json_or_none(response)
@@ -305,5 +316,9 @@ def error_fields(body: Any) -> tuple[str, str, str, Any]:
     if not isinstance(error, dict):
         return "", "", "", {}
     code = error.get("code")
-    return ("" if code is None else str(code), str(error.get("type") or ""), str(error.get("message") or ""),
-            error)
+    return (
+        "" if code is None else str(code),
+        str(error.get("type") or ""),
+        str(error.get("message") or ""),
+        error,
+    )

@@ -44,8 +44,9 @@ NULL_RECORD_POLLS = 3  # "recordInfo is null" can appear briefly right after cre
 POLL_ERRORS_TOLERATED = 3
 RATE_LIMIT_WAIT = 10.0  # a 429 is not queued: KIE allows 20 new tasks per 10 s
 
-_SAFETY = re.compile(r"sensitive|flagged|safety|moderat|prohibited|content polic|rejected|blocked|caught by",
-                     re.IGNORECASE)
+_SAFETY = re.compile(
+    r"sensitive|flagged|safety|moderat|prohibited|content polic|rejected|blocked|caught by", re.IGNORECASE
+)
 _TRANSIENT = re.compile(r"internal error|try again later|server is busy|timeout|timed out", re.IGNORECASE)
 _WAITING = {"waiting", "queuing", "generating"}
 
@@ -66,11 +67,20 @@ def browser_like_user_agent() -> str:
 def task_input(model: str, prompt: str, reference_url: str | None) -> dict[str, Any]:
     """The `input` object for createTask; each model family names its fields differently."""
     if model in EDIT_MODELS:
-        return {"prompt": prompt, "image_urls": [reference_url] if reference_url else [],
-                "output_format": "png", "image_size": "1:1"}
+        return {
+            "prompt": prompt,
+            "image_urls": [reference_url] if reference_url else [],
+            "output_format": "png",
+            "image_size": "1:1",
+        }
     if model in TEXT_ONLY_MODELS:
         return {"prompt": prompt, "output_format": "png", "image_size": "1:1"}
-    fields: dict[str, Any] = {"prompt": prompt, "aspect_ratio": "1:1", "resolution": "1K", "output_format": "png"}
+    fields: dict[str, Any] = {
+        "prompt": prompt,
+        "aspect_ratio": "1:1",
+        "resolution": "1K",
+        "output_format": "png",
+    }
     if reference_url:
         fields["image_input"] = [reference_url]
     return fields
@@ -136,8 +146,9 @@ class KieAdapter(Adapter):
     def requires_reference(self, kind: str, model: str) -> bool:
         return kind == "image" and model in EDIT_MODELS
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         if kind != "image":
             raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
         ends_at = base.CLOCK.now() + min(timeout, _settings_float("KIE_POLL_DEADLINE", POLL_DEADLINE))
@@ -145,9 +156,17 @@ class KieAdapter(Adapter):
         reference_url = None
         if request.has_reference and model not in TEXT_ONLY_MODELS:
             reference_url = self.upload(request, headers=headers, api_key=api_key, ends_at=ends_at)
-        task_id = self.create_task(model, task_input(model, image_prompt(request), reference_url),
-                                   base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at)
-        url = self.wait_for_result(task_id, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at)
+        task_id = self.create_task(
+            model,
+            task_input(model, image_prompt(request), reference_url),
+            base_url=base_url,
+            headers=headers,
+            api_key=api_key,
+            ends_at=ends_at,
+        )
+        url = self.wait_for_result(
+            task_id, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at
+        )
         image = self.download(url, ends_at=ends_at)
         return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))
 
@@ -159,10 +178,21 @@ class KieAdapter(Adapter):
             raise ProviderError(Reason.TIMEOUT, "timed out")
         return min(REQUEST_TIMEOUT, remaining)
 
-    def _kie_json(self, method: str, url: str, *, headers: dict[str, str], api_key: str, ends_at: float,
-                  phase: str, **kwargs: Any) -> dict[str, Any]:
+    def _kie_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        api_key: str,
+        ends_at: float,
+        phase: str,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """One KIE call; returns `data` of a body with code 200, else raises the classified error."""
-        _, body = self.send(method, url, timeout=self._timeout(ends_at), api_key=api_key, headers=headers, **kwargs)
+        _, body = self.send(
+            method, url, timeout=self._timeout(ends_at), api_key=api_key, headers=headers, **kwargs
+        )
         if not isinstance(body, dict):
             raise malformed("unexpected response shape", 200)
         code = _envelope_code(body.get("code", 200))
@@ -180,25 +210,52 @@ class KieAdapter(Adapter):
         content = request.reference_image or b""
         mime = request.reference_mime or sniff_image_mime(content) or "image/png"
         name = f"ref-{hashlib.sha256(content).hexdigest()[:16]}.{mime.rpartition('/')[2] or 'png'}"
-        payload = {"base64Data": data_url(content, mime), "uploadPath": "bitethemenu/references", "fileName": name}
-        data = self._kie_json("POST", f"{kie_upload_base_url()}/api/file-base64-upload", headers=headers,
-                              api_key=api_key, ends_at=ends_at, phase="upload", json=payload)
+        payload = {
+            "base64Data": data_url(content, mime),
+            "uploadPath": "bitethemenu/references",
+            "fileName": name,
+        }
+        data = self._kie_json(
+            "POST",
+            f"{kie_upload_base_url()}/api/file-base64-upload",
+            headers=headers,
+            api_key=api_key,
+            ends_at=ends_at,
+            phase="upload",
+            json=payload,
+        )
         url = data.get("downloadUrl") or data.get("fileUrl")
         if not isinstance(url, str) or not url:
             raise malformed("the upload returned no URL", 200)
         return url
 
-    def create_task(self, model: str, task: dict[str, Any], *, base_url: str, headers: dict[str, str],
-                    api_key: str, ends_at: float) -> str:
-        data = self._kie_json("POST", f"{base_url}/api/v1/jobs/createTask", headers=headers, api_key=api_key,
-                              ends_at=ends_at, phase="create", json={"model": model, "input": task})
+    def create_task(
+        self,
+        model: str,
+        task: dict[str, Any],
+        *,
+        base_url: str,
+        headers: dict[str, str],
+        api_key: str,
+        ends_at: float,
+    ) -> str:
+        data = self._kie_json(
+            "POST",
+            f"{base_url}/api/v1/jobs/createTask",
+            headers=headers,
+            api_key=api_key,
+            ends_at=ends_at,
+            phase="create",
+            json={"model": model, "input": task},
+        )
         task_id = data.get("taskId")
         if not isinstance(task_id, str) or not task_id:
             raise malformed("no taskId in the response", 200)
         return task_id
 
-    def wait_for_result(self, task_id: str, *, base_url: str, headers: dict[str, str], api_key: str,
-                        ends_at: float) -> str:
+    def wait_for_result(
+        self, task_id: str, *, base_url: str, headers: dict[str, str], api_key: str, ends_at: float
+    ) -> str:
         """Poll until success (→ the result URL), fail (→ classified), or the deadline (→ timeout)."""
         interval = _settings_float("KIE_POLL_INTERVAL", POLL_INTERVAL)
         null_records = 0
@@ -208,8 +265,15 @@ class KieAdapter(Adapter):
             if base.CLOCK.now() >= ends_at:
                 raise ProviderError(Reason.TIMEOUT, f"still {state} when the poll deadline passed")
             try:
-                data = self._kie_json("GET", f"{base_url}/api/v1/jobs/recordInfo", headers=headers, api_key=api_key,
-                                      ends_at=ends_at, phase="poll", params={"taskId": task_id})
+                data = self._kie_json(
+                    "GET",
+                    f"{base_url}/api/v1/jobs/recordInfo",
+                    headers=headers,
+                    api_key=api_key,
+                    ends_at=ends_at,
+                    phase="poll",
+                    params={"taskId": task_id},
+                )
                 poll_errors = 0
             except ProviderError as error:
                 poll_errors += 1
@@ -240,11 +304,13 @@ class KieAdapter(Adapter):
         from bitethemenu import http
 
         try:
-            response = http.request("GET", url, timeout=self._timeout(ends_at),
-                                    headers={"User-Agent": browser_like_user_agent()})
+            response = http.request(
+                "GET", url, timeout=self._timeout(ends_at), headers={"User-Agent": browser_like_user_agent()}
+            )
         except http.OutboundError as exc:
-            raise ProviderError(Reason.TIMEOUT if exc.kind == "timeout" else Reason.SERVER,
-                                f"result download: {exc.short}") from None
+            raise ProviderError(
+                Reason.TIMEOUT if exc.kind == "timeout" else Reason.SERVER, f"result download: {exc.short}"
+            ) from None
         if not response.ok:
             raise ProviderError(Reason.SERVER, f"result download failed (HTTP {response.status})")
         if not sniff_image_mime(response.content):
@@ -258,7 +324,9 @@ class KieAdapter(Adapter):
         if isinstance(body, dict) and str(body.get("code", "")).isdigit() and str(body.get("code")) != "200":
             error = envelope_error(int(body["code"]), str(body.get("msg") or body.get("message") or ""))
         elif status == 403 and "1010" in text:
-            return ProviderError(Reason.AUTH, "blocked by Cloudflare (error 1010): check the User-Agent", status)
+            return ProviderError(
+                Reason.AUTH, "blocked by Cloudflare (error 1010): check the User-Agent", status
+            )
         else:
             message = str(body.get("msg") or body.get("message") or "") if isinstance(body, dict) else ""
             error = classify_by_status(status, message)

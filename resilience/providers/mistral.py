@@ -26,40 +26,69 @@ from resilience.types import AIOutput, AIRequest
 class MistralAdapter(Adapter):
     provider_id = "mistral"
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         headers = {"Authorization": f"Bearer {api_key}"}
         if kind == "ocr":
-            return self.ocr(request, model=model, base_url=base_url, api_key=api_key, headers=headers, timeout=timeout)
+            return self.ocr(
+                request, model=model, base_url=base_url, api_key=api_key, headers=headers, timeout=timeout
+            )
         if kind == "embedding":
-            response, body = self.send("POST", f"{base_url}/embeddings", timeout=timeout, api_key=api_key,
-                                       headers=headers, json={"model": model, "input": list(request.inputs)})
+            response, body = self.send(
+                "POST",
+                f"{base_url}/embeddings",
+                timeout=timeout,
+                api_key=api_key,
+                headers=headers,
+                json={"model": model, "input": list(request.inputs)},
+            )
             data = body.get("data") if isinstance(body, dict) else None
-            return AIOutput(model=model, vectors=vectors_from(data, count=len(request.inputs),
-                                                              status_code=response.status))
+            return AIOutput(
+                model=model,
+                vectors=vectors_from(data, count=len(request.inputs), status_code=response.status),
+            )
         raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
 
-    def ocr(self, request: AIRequest, *, model: str, base_url: str, api_key: str, headers: dict[str, str],
-            timeout: float) -> AIOutput:
+    def ocr(
+        self,
+        request: AIRequest,
+        *,
+        model: str,
+        base_url: str,
+        api_key: str,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> AIOutput:
         content = request.document or b""
         mime = request.document_mime or sniff_image_mime(content) or "image/png"
         if mime == "application/pdf":
             document = {"type": "document_url", "document_url": data_url(content, mime)}
         else:
             document = {"type": "image_url", "image_url": data_url(content, mime)}
-        response, body = self.send("POST", f"{base_url}/ocr", timeout=timeout, api_key=api_key, headers=headers,
-                                   json={"model": model, "document": document})
+        response, body = self.send(
+            "POST",
+            f"{base_url}/ocr",
+            timeout=timeout,
+            api_key=api_key,
+            headers=headers,
+            json={"model": model, "document": document},
+        )
         pages = body.get("pages") if isinstance(body, dict) else None
         if not isinstance(pages, list) or not pages:
             raise malformed("no pages in the response", response.status)
-        text = "\n\n".join(str(page.get("markdown") or "") for page in pages if isinstance(page, dict)).strip()
+        text = "\n\n".join(
+            str(page.get("markdown") or "") for page in pages if isinstance(page, dict)
+        ).strip()
         if not text:
             raise malformed("no text found", response.status)
         return AIOutput(model=str(body.get("model") or model), text=text)
 
     def classify(self, status: int, body: Any, text: str, headers: dict[str, str]) -> ProviderError:
         body = body if isinstance(body, dict) else {}
-        message = body.get("message") if isinstance(body.get("message"), str) else str(body.get("detail") or "")
+        message = (
+            body.get("message") if isinstance(body.get("message"), str) else str(body.get("detail") or "")
+        )
         if isinstance(body.get("message"), dict):  # 422: {"message": {"detail": [...]}}
             message = "invalid parameters"
         type_ = str(body.get("type") or "")

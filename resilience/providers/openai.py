@@ -47,7 +47,10 @@ def ocr_messages(request: AIRequest) -> list[dict[str, Any]]:
     document = request.document or b""
     mime = request.document_mime or sniff_image_mime(document) or "image/png"
     if mime == "application/pdf":
-        part: dict[str, Any] = {"type": "file", "file": {"filename": "menu.pdf", "file_data": data_url(document, mime)}}
+        part: dict[str, Any] = {
+            "type": "file",
+            "file": {"filename": "menu.pdf", "file_data": data_url(document, mime)},
+        }
     else:
         part = {"type": "image_url", "image_url": {"url": data_url(document, mime), "detail": "high"}}
     return [{"role": "user", "content": [{"type": "text", "text": OCR_INSTRUCTION}, part]}]
@@ -63,7 +66,9 @@ def chat_text(body: Any, *, status: int) -> str:
         raise malformed("no choices in the response", status) from None
     finish = choice.get("finish_reason") or ""
     if finish == "content_filter" or message.get("refusal"):
-        raise ProviderError(Reason.SAFETY, str(message.get("refusal") or "stopped by the content filter"), status)
+        raise ProviderError(
+            Reason.SAFETY, str(message.get("refusal") or "stopped by the content filter"), status
+        )
     if finish == "error":
         raise ProviderError(Reason.SERVER, "generation failed upstream", status)
     content = message.get("content")
@@ -82,24 +87,47 @@ class OpenAIShaped(Adapter):
     def headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         if kind == "chat":
-            return self.chat(chat_messages(request), model=model, base_url=base_url, api_key=api_key, timeout=timeout)
+            return self.chat(
+                chat_messages(request), model=model, base_url=base_url, api_key=api_key, timeout=timeout
+            )
         if kind == "ocr":
-            return self.chat(ocr_messages(request), model=model, base_url=base_url, api_key=api_key, timeout=timeout,
-                             max_tokens=OCR_MAX_TOKENS)
+            return self.chat(
+                ocr_messages(request),
+                model=model,
+                base_url=base_url,
+                api_key=api_key,
+                timeout=timeout,
+                max_tokens=OCR_MAX_TOKENS,
+            )
         if kind == "embedding":
             return self.embed(request, model=model, base_url=base_url, api_key=api_key, timeout=timeout)
         if kind == "image":
             return self.image(request, model=model, base_url=base_url, api_key=api_key, timeout=timeout)
         raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
 
-    def chat(self, messages: list[dict[str, Any]], *, model: str, base_url: str, api_key: str, timeout: float,
-             max_tokens: int = CHAT_MAX_TOKENS) -> AIOutput:
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        max_tokens: int = CHAT_MAX_TOKENS,
+    ) -> AIOutput:
         payload = {"model": model, "messages": messages, self.token_param: max_tokens}
-        response, body = self.send("POST", f"{base_url}/chat/completions", timeout=timeout, api_key=api_key,
-                                   headers=self.headers(api_key), json=payload)
+        response, body = self.send(
+            "POST",
+            f"{base_url}/chat/completions",
+            timeout=timeout,
+            api_key=api_key,
+            headers=self.headers(api_key),
+            json=payload,
+        )
         self.raise_body_error(body, response.status, api_key)
         try:
             text = chat_text(body, status=response.status)
@@ -107,16 +135,26 @@ class OpenAIShaped(Adapter):
             raise self.fail(error, api_key=api_key) from None
         return AIOutput(model=str(body.get("model") or model), text=text)
 
-    def embed(self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float) -> AIOutput:
+    def embed(
+        self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         payload = {"model": model, "input": list(request.inputs)}
-        response, body = self.send("POST", f"{base_url}/embeddings", timeout=timeout, api_key=api_key,
-                                   headers=self.headers(api_key), json=payload)
+        response, body = self.send(
+            "POST",
+            f"{base_url}/embeddings",
+            timeout=timeout,
+            api_key=api_key,
+            headers=self.headers(api_key),
+            json=payload,
+        )
         self.raise_body_error(body, response.status, api_key)
         data = body.get("data") if isinstance(body, dict) else None
         vectors = vectors_from(data, count=len(request.inputs), status_code=response.status)
         return AIOutput(model=model, vectors=vectors)
 
-    def image(self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float) -> AIOutput:
+    def image(
+        self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         raise ProviderError(Reason.BAD_REQUEST, "image generation is not supported")
 
     def raise_body_error(self, body: Any, status: int, api_key: str) -> None:
@@ -155,21 +193,31 @@ class OpenAIAdapter(OpenAIShaped):
     # works on every current chat model: https://platform.openai.com/docs/api-reference/chat/create
     token_param = "max_completion_tokens"
 
-    def image(self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float) -> AIOutput:
+    def image(
+        self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         prompt = image_prompt(request)
         if request.has_reference:
             # /images/edits is multipart/form-data: the reference goes in as the `image` file.
             mime = request.reference_mime or sniff_image_mime(request.reference_image or b"") or "image/png"
             extension = mime.rpartition("/")[2] or "png"
             response, body = self.send(
-                "POST", f"{base_url}/images/edits", timeout=timeout, api_key=api_key, headers=self.headers(api_key),
+                "POST",
+                f"{base_url}/images/edits",
+                timeout=timeout,
+                api_key=api_key,
+                headers=self.headers(api_key),
                 data={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": "1"},
                 files={"image": (f"reference.{extension}", request.reference_image, mime)},
             )
         else:
             response, body = self.send(
-                "POST", f"{base_url}/images/generations", timeout=timeout, api_key=api_key,
-                headers=self.headers(api_key), json={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": 1},
+                "POST",
+                f"{base_url}/images/generations",
+                timeout=timeout,
+                api_key=api_key,
+                headers=self.headers(api_key),
+                json={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": 1},
             )
         image = b64_image(body, status=response.status)
         return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))

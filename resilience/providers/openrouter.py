@@ -31,17 +31,33 @@ class OpenRouterAdapter(OpenAIShaped):
         # Optional attribution headers (https://openrouter.ai/docs/api-reference/overview#headers).
         return {**super().headers(api_key), "X-Title": "BiteTheMenu"}
 
-    def image(self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float) -> AIOutput:
+    def image(
+        self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         content: list[dict[str, Any]] = [{"type": "text", "text": image_prompt(request)}]
         if request.has_reference:
             mime = request.reference_mime or sniff_image_mime(request.reference_image or b"") or "image/png"
-            content.append({"type": "image_url", "image_url": {"url": data_url(request.reference_image or b"", mime)}})
-        payload = {"model": model, "messages": [{"role": "user", "content": content}], "modalities": ["image", "text"]}
-        response, body = self.send("POST", f"{base_url}/chat/completions", timeout=timeout, api_key=api_key,
-                                   headers=self.headers(api_key), json=payload)
+            content.append(
+                {"type": "image_url", "image_url": {"url": data_url(request.reference_image or b"", mime)}}
+            )
+        payload = {
+            "model": model,
+            "messages": [{"role": "user", "content": content}],
+            "modalities": ["image", "text"],
+        }
+        response, body = self.send(
+            "POST",
+            f"{base_url}/chat/completions",
+            timeout=timeout,
+            api_key=api_key,
+            headers=self.headers(api_key),
+            json=payload,
+        )
         self.raise_body_error(body, response.status, api_key)
         image = _first_image(body, status=response.status)
-        return AIOutput(model=str(body.get("model") or model), image=image, image_mime=sniff_image_mime(image))
+        return AIOutput(
+            model=str(body.get("model") or model), image=image, image_mime=sniff_image_mime(image)
+        )
 
     def classify(self, status: int, body: Any, text: str, headers: dict[str, str]) -> ProviderError:
         """§8 order: safety (403 with moderation reasons) before auth; quota (402, or 403 "Key limit
@@ -53,13 +69,17 @@ class OpenRouterAdapter(OpenAIShaped):
         short = message or f"HTTP {status}"
         if isinstance(metadata.get("raw"), str) and metadata["raw"]:
             short = f"{short}: {metadata['raw']}"
-        if status == 403 and (metadata.get("reasons") or "requires moderation" in lowered or "flagged for" in lowered):
+        if status == 403 and (
+            metadata.get("reasons") or "requires moderation" in lowered or "flagged for" in lowered
+        ):
             return ProviderError(Reason.SAFETY, short, status)
         if status == 402 or (status == 403 and "key limit exceeded" in lowered):
             return ProviderError(Reason.QUOTA, short, status)
         if status == 429:
             return ProviderError(Reason.RATE_LIMIT, short, status)
-        if (status == 400 and "not a valid model id" in lowered) or (status == 404 and "no endpoints found" in lowered):
+        if (status == 400 and "not a valid model id" in lowered) or (
+            status == 404 and "no endpoints found" in lowered
+        ):
             return ProviderError(Reason.MODEL_NOT_FOUND, short, status)
         return classify_by_status(status, short)
 

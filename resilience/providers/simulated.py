@@ -39,12 +39,16 @@ _FAILURES = {
 class SimulatedAdapter(Adapter):
     provider_id = "simulated"
 
-    def call(self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str,
-             timeout: float) -> AIOutput:
+    def call(
+        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+    ) -> AIOutput:
         self._maybe_fail(model, request)
         if kind == "image":
-            return AIOutput(model=model, image=render_png(image_prompt(request), request.reference_image),
-                            image_mime="image/png")
+            return AIOutput(
+                model=model,
+                image=render_png(image_prompt(request), request.reference_image),
+                image_mime="image/png",
+            )
         if kind == "chat":
             return AIOutput(model=model, text=write_caption(request.prompt, request.system))
         if kind == "ocr":
@@ -82,7 +86,7 @@ def render_png(prompt: str, reference: bytes | None = None) -> bytes:
         draw.rectangle([0, y, IMAGE_SIZE, y + 3], fill=colour)
     for i in range(4):
         x, y, r = seed[8 + i * 3] + 40, seed[9 + i * 3] + 40, 20 + seed[10 + i * 3] % 50
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(seed[20 + i: 23 + i]))
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(seed[20 + i : 23 + i]))
     if reference:
         _paste_reference(image, reference)
     draw.text((12, IMAGE_SIZE - 24), prompt[:48], fill=(255, 255, 255))
@@ -114,8 +118,18 @@ def write_caption(prompt: str, system: str = "") -> str:
     return f"{_OPENERS[seed[0] % len(_OPENERS)]} {subject}. {_CLOSERS[seed[1] % len(_CLOSERS)]}"
 
 
-_DISHES = ["Tomato soup", "Caesar salad", "Steak frites", "Mushroom risotto", "Fish & chips",
-           "Margherita pizza", "Lemon tart", "Crème brûlée", "Garden burger", "Spaghetti carbonara"]
+_DISHES = [
+    "Tomato soup",
+    "Caesar salad",
+    "Steak frites",
+    "Mushroom risotto",
+    "Fish & chips",
+    "Margherita pizza",
+    "Lemon tart",
+    "Crème brûlée",
+    "Garden burger",
+    "Spaghetti carbonara",
+]
 
 
 def read_menu(document: bytes) -> str:

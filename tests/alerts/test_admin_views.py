@@ -22,8 +22,18 @@ def admin_client(client, superadmin):
 
 
 def _alert(venue=None, attempts=None, *, kind="image", service="social.generateImage"):
-    attempts = attempts or [Attempt("OpenAI gpt-image-2", "openai", "gpt-image-2", "failed", "model_not_found", 404,
-                                    "model_not_found", 120)]
+    attempts = attempts or [
+        Attempt(
+            "OpenAI gpt-image-2",
+            "openai",
+            "gpt-image-2",
+            "failed",
+            "model_not_found",
+            404,
+            "model_not_found",
+            120,
+        )
+    ]
     return record_exhaustion(kind=kind, service=service, venue=venue, attempts=attempts)
 
 
@@ -89,8 +99,9 @@ def test_the_badge_is_one_count_query(rf, superadmin, django_assert_num_queries)
         assert super_admin_context(request) == {"unacknowledged_alerts": 0}
 
 
-def test_the_inbox_query_count_does_not_grow_with_rows(admin_client, venue, seed_attempts,
-                                                       django_assert_max_num_queries):
+def test_the_inbox_query_count_does_not_grow_with_rows(
+    admin_client, venue, seed_attempts, django_assert_max_num_queries
+):
     for _ in range(3):
         _alert(venue, seed_attempts)
     with django_assert_max_num_queries(14) as few:
@@ -102,8 +113,18 @@ def test_the_inbox_query_count_does_not_grow_with_rows(admin_client, venue, seed
 
 
 def test_provider_text_and_venue_names_are_escaped(admin_client, venue):
-    evil = [Attempt("Evil <img src=x onerror=alert(1)>", "openai", "m<b>", "failed", "bad_request", 400,
-                    "<script>alert('x')</script>", 5)]
+    evil = [
+        Attempt(
+            "Evil <img src=x onerror=alert(1)>",
+            "openai",
+            "m<b>",
+            "failed",
+            "bad_request",
+            400,
+            "<script>alert('x')</script>",
+            5,
+        )
+    ]
     _alert(venue, evil)
     html = admin_client.get(INBOX).content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html and "m<b>" not in html
@@ -118,8 +139,9 @@ def test_provider_text_and_venue_names_are_escaped(admin_client, venue):
 
 def test_acknowledge_from_the_inbox_drops_the_badge(admin_client, superadmin):
     first, _ = _alert(), _alert()
-    response = admin_client.post(reverse("admin:super-alerts-ack", args=[first.pk]),
-                                 {"next": INBOX + "?kind=image"}, follow=True)
+    response = admin_client.post(
+        reverse("admin:super-alerts-ack", args=[first.pk]), {"next": INBOX + "?kind=image"}, follow=True
+    )
     assert response.redirect_chain[-1][0] == INBOX + "?kind=image"
     first.refresh_from_db()
     assert first.acknowledged_by == superadmin
@@ -147,7 +169,9 @@ def test_acknowledge_all_and_a_missing_alert(admin_client):
 
 def test_next_never_leaves_the_site(admin_client):
     alert = _alert()
-    response = admin_client.post(reverse("admin:super-alerts-ack", args=[alert.pk]), {"next": "https://evil.example/"})
+    response = admin_client.post(
+        reverse("admin:super-alerts-ack", args=[alert.pk]), {"next": "https://evil.example/"}
+    )
     assert response["Location"] == INBOX
 
 
@@ -183,8 +207,9 @@ def test_pagination_keeps_the_filters(admin_client):
     assert second.count('class="alert-row is-open"') == 5
 
 
-def test_a_404_from_slack_shows_as_disabled_and_the_url_never_appears(admin_client, settings, venue, seed_attempts,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_404_from_slack_shows_as_disabled_and_the_url_never_appears(
+    admin_client, settings, venue, seed_attempts, django_capture_on_commit_callbacks
+):
     settings.SLACK_ALERTS_WEBHOOK_URL = WEBHOOK
     with responses.RequestsMock() as rsps:
         rsps.post(WEBHOOK, status=404, body="no_service")
@@ -228,20 +253,37 @@ def test_without_a_webhook_the_inbox_says_slack_is_not_configured(admin_client, 
 
 def test_the_admin_changelist_action_acknowledges(admin_client, superadmin):
     alerts = [_alert() for _ in range(2)]
-    response = admin_client.post("/admin/alerts/alert/", {
-        "action": "acknowledge_selected", "_selected_action": [a.pk for a in alerts]}, follow=True)
+    response = admin_client.post(
+        "/admin/alerts/alert/",
+        {"action": "acknowledge_selected", "_selected_action": [a.pk for a in alerts]},
+        follow=True,
+    )
     assert "Acknowledged 2 alert(s)" in response.content.decode()
     assert Alert.objects.unacknowledged().count() == 0
     assert admin_client.get("/admin/alerts/alert/add/").status_code == 403
 
 
 def _badge_counts(queries) -> int:
-    return sum(1 for q in queries if 'COUNT(' in q["sql"].upper() and '"alerts_alert"' in q["sql"]
-               and '"acknowledged_at" IS NULL' in q["sql"])
+    return sum(
+        1
+        for q in queries
+        if "COUNT(" in q["sql"].upper()
+        and '"alerts_alert"' in q["sql"]
+        and '"acknowledged_at" IS NULL' in q["sql"]
+    )
 
 
-@pytest.mark.parametrize("url", ["/admin/", INBOX, "/admin/super/ai-fallbacks/image/", "/admin/auth/user/",
-                                 "/admin/alerts/alert/", "/admin/password_change/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        INBOX,
+        "/admin/super/ai-fallbacks/image/",
+        "/admin/auth/user/",
+        "/admin/alerts/alert/",
+        "/admin/password_change/",
+    ],
+)
 def test_every_admin_page_counts_the_badge_with_one_query(admin_client, url, django_assert_max_num_queries):
     _alert()
     with django_assert_max_num_queries(20) as captured:
@@ -251,8 +293,9 @@ def test_every_admin_page_counts_the_badge_with_one_query(admin_client, url, dja
     assert _badge_counts(captured.captured_queries) == 1
 
 
-@pytest.mark.parametrize("query", ["?service=a%00b", "?venue=a%00b", "?kind=%00", "?status=%00&slack=%00",
-                                   "?page=%00"])
+@pytest.mark.parametrize(
+    "query", ["?service=a%00b", "?venue=a%00b", "?kind=%00", "?status=%00&slack=%00", "?page=%00"]
+)
 def test_a_nul_in_a_filter_is_a_calm_400_never_a_500(admin_client, query):
     # The platform refuses NUL in any page's query string (bitethemenu.middleware) before the inbox runs.
     _alert()
@@ -268,7 +311,10 @@ def test_crafted_filters_are_ignored_never_a_500(admin_client, query):
     admin_client.raise_request_exception = False
     response = admin_client.get(INBOX + query)
     assert response.status_code == 200
-    assert f'id="alert-{alert.pk}"' in response.content.decode() or "No alerts match" in response.content.decode()
+    assert (
+        f'id="alert-{alert.pk}"' in response.content.decode()
+        or "No alerts match" in response.content.decode()
+    )
 
 
 def test_crafted_posts_never_give_a_500(admin_client):
@@ -293,8 +339,10 @@ def test_each_acknowledge_button_says_which_alert_it_acknowledges(admin_client):
     from django.utils import timezone
 
     when = timezone.localtime(alert.created_at).strftime("%Y-%m-%d %H:%M:%S")
-    assert ('>Acknowledge<span class="visually-hidden"> the OCR alert from menu.importFromPhoto at '
-            f'{when}</span></button>') in html
+    assert (
+        '>Acknowledge<span class="visually-hidden"> the OCR alert from menu.importFromPhoto at '
+        f"{when}</span></button>"
+    ) in html
 
 
 def test_acknowledge_all_leaves_an_alert_that_arrived_after_the_page_loaded(admin_client):
@@ -306,8 +354,9 @@ def test_acknowledge_all_leaves_an_alert_that_arrived_after_the_page_loaded(admi
     assert up_to == str(seen[-1].pk)
     late = _alert(kind="chat", service="social.writeCaption")  # lands while the admin reads the page
 
-    response = admin_client.post(reverse("admin:super-alerts-ack-all"), {"up_to": up_to, "next": INBOX},
-                                 follow=True)
+    response = admin_client.post(
+        reverse("admin:super-alerts-ack-all"), {"up_to": up_to, "next": INBOX}, follow=True
+    )
     html = response.content.decode()
     assert "Acknowledged 2 alerts." in html
     assert "1 new alert arrived after this page was loaded and is still open." in html
@@ -323,11 +372,17 @@ def test_acknowledge_all_with_a_junk_up_to_acknowledges_everything(admin_client,
     assert Alert.objects.unacknowledged().count() == 0
 
 
-@pytest.mark.parametrize("url", ["/admin/alerts/alert/?kind__exact=%00", "/admin/alerts/alert/?service=%00",
-                                 "/admin/alerts/slackchannelstate/?%00=1",
-                                 "/admin/resilience/chainrevision/?kind__exact=%00",
-                                 "/admin/resilience/chaincandidate/?provider__exact=%00",
-                                 "/admin/resilience/venueprimary/?kind__exact=%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/alerts/alert/?kind__exact=%00",
+        "/admin/alerts/alert/?service=%00",
+        "/admin/alerts/slackchannelstate/?%00=1",
+        "/admin/resilience/chainrevision/?kind__exact=%00",
+        "/admin/resilience/chaincandidate/?provider__exact=%00",
+        "/admin/resilience/venueprimary/?kind__exact=%00",
+    ],
+)
 def test_a_nul_in_a_changelist_filter_is_a_400_not_a_500(admin_client, url):
     _alert()
     admin_client.raise_request_exception = False

@@ -12,13 +12,29 @@ from alerts.record import record_exhaustion
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_super_admin_expands_an_alert_and_acknowledges_it(login, live_server, superadmin, venue, seed_attempts,
-                                                          screenshot):
-    record_exhaustion(kind="chat", service="social.writeCaption", venue=None, attempts=[
-        Attempt("Claude Sonnet 4.6 via OpenRouter", "openrouter", "anthropic/claude-sonnet-4.6", "failed", "server",
-                503, "upstream overloaded", 1200)])
-    newest = record_exhaustion(kind="image", service="social.generateImage", venue=venue, attempts=seed_attempts,
-                               request_id="req-42")
+def test_super_admin_expands_an_alert_and_acknowledges_it(
+    login, live_server, superadmin, venue, seed_attempts, screenshot
+):
+    record_exhaustion(
+        kind="chat",
+        service="social.writeCaption",
+        venue=None,
+        attempts=[
+            Attempt(
+                "Claude Sonnet 4.6 via OpenRouter",
+                "openrouter",
+                "anthropic/claude-sonnet-4.6",
+                "failed",
+                "server",
+                503,
+                "upstream overloaded",
+                1200,
+            )
+        ],
+    )
+    newest = record_exhaustion(
+        kind="image", service="social.generateImage", venue=venue, attempts=seed_attempts, request_id="req-42"
+    )
 
     page = login("root", "pw-root")
     page.goto(f"{live_server.url}/admin/super/alerts/")

@@ -62,12 +62,18 @@ def _body(call) -> dict:
     return json.loads(call.request.body)
 
 
-def test_it_posts_one_message_with_text_and_blocks_on_commit(venue, seed_attempts, slack,
-                                                               django_capture_on_commit_callbacks):
+def test_it_posts_one_message_with_text_and_blocks_on_commit(
+    venue, seed_attempts, slack, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, body="ok")
     with django_capture_on_commit_callbacks() as callbacks:
-        alert = record_exhaustion(kind="image", service="social.generateImage", venue=venue,
-                                  attempts=seed_attempts, request_id="req-9")
+        alert = record_exhaustion(
+            kind="image",
+            service="social.generateImage",
+            venue=venue,
+            attempts=seed_attempts,
+            request_id="req-9",
+        )
         assert len(slack.calls) == 0  # nothing is sent inside the transaction
     for callback in callbacks:
         callback()
@@ -87,15 +93,24 @@ def test_it_posts_one_message_with_text_and_blocks_on_commit(venue, seed_attempt
 
 def test_it_escapes_provider_text_for_slack_mrkdwn(venue, slack, django_capture_on_commit_callbacks):
     slack.post(WEBHOOK, body="ok")
-    attempts = [Attempt("Evil <b>", "openai", "m", "failed", "bad_request", 400, "<script>alert(1)</script> & <!channel>")]
+    attempts = [
+        Attempt(
+            "Evil <b>", "openai", "m", "failed", "bad_request", 400, "<script>alert(1)</script> & <!channel>"
+        )
+    ]
     _record(venue, attempts, on_commit=django_capture_on_commit_callbacks)
 
     raw = slack.calls[0].request.body.decode()
     assert "<script>" not in raw and "<!channel>" not in raw
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;" in json.loads(raw)["blocks"][1]["text"]["text"]
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;"
+        in json.loads(raw)["blocks"][1]["text"]["text"]
+    )
 
 
-def test_it_sends_nothing_without_a_webhook(venue, seed_attempts, settings, django_capture_on_commit_callbacks):
+def test_it_sends_nothing_without_a_webhook(
+    venue, seed_attempts, settings, django_capture_on_commit_callbacks
+):
     settings.SLACK_ALERTS_WEBHOOK_URL = ""
     with responses.RequestsMock() as rsps:
         alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
@@ -103,8 +118,9 @@ def test_it_sends_nothing_without_a_webhook(venue, seed_attempts, settings, djan
     assert alert.slack_status == SlackStatus.NOT_CONFIGURED
 
 
-def test_it_tries_twice_on_a_500_and_records_the_failure(venue, seed_attempts, slack, no_sleep, caplog,
-                                                          django_capture_on_commit_callbacks):
+def test_it_tries_twice_on_a_500_and_records_the_failure(
+    venue, seed_attempts, slack, no_sleep, caplog, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, status=500, body="internal_error")
     caplog.set_level(logging.DEBUG)
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
@@ -118,8 +134,9 @@ def test_it_tries_twice_on_a_500_and_records_the_failure(venue, seed_attempts, s
     assert "secret" not in caplog.text.lower() and "hooks.slack.test" not in caplog.text
 
 
-def test_it_honours_retry_after_on_429_capped(venue, seed_attempts, slack, no_sleep,
-                                               django_capture_on_commit_callbacks):
+def test_it_honours_retry_after_on_429_capped(
+    venue, seed_attempts, slack, no_sleep, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, status=429, body="rate_limited", headers={"Retry-After": "30"})
     slack.post(WEBHOOK, body="ok")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
@@ -129,8 +146,9 @@ def test_it_honours_retry_after_on_429_capped(venue, seed_attempts, slack, no_sl
     assert alert.slack_status == SlackStatus.SENT
 
 
-def test_a_404_disables_slack_until_re_enabled(venue, seed_attempts, slack, no_sleep, caplog,
-                                               django_capture_on_commit_callbacks):
+def test_a_404_disables_slack_until_re_enabled(
+    venue, seed_attempts, slack, no_sleep, caplog, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, status=404, body="no_service")
     first = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
 
@@ -139,8 +157,13 @@ def test_a_404_disables_slack_until_re_enabled(venue, seed_attempts, slack, no_s
     state = SlackChannelState.objects.get()
     assert state.disabled_at is not None and state.disabled_reason == "webhook returned 404 no_service"
 
-    second = _record(venue, seed_attempts, service="social.writeCaption", kind="chat",
-                     on_commit=django_capture_on_commit_callbacks)
+    second = _record(
+        venue,
+        seed_attempts,
+        service="social.writeCaption",
+        kind="chat",
+        on_commit=django_capture_on_commit_callbacks,
+    )
     assert len(slack.calls) == 1  # no further attempts to Slack
     assert second.slack_status == SlackStatus.SUPPRESSED
     assert second.slack_error == "Slack disabled: webhook returned 404 no_service"
@@ -152,14 +175,18 @@ def test_a_404_disables_slack_until_re_enabled(venue, seed_attempts, slack, no_s
     assert SlackChannelState.objects.get().disabled_at is None
 
 
-@pytest.mark.parametrize(("status", "body", "permanent"), [
-    (410, "channel_is_archived", True),
-    (403, "action_prohibited", True),
-    (400, "invalid_token", True),
-    (400, "invalid_payload", False),
-])
-def test_it_classifies_slack_errors(venue, seed_attempts, slack, no_sleep, status, body, permanent,
-                                    django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    ("status", "body", "permanent"),
+    [
+        (410, "channel_is_archived", True),
+        (403, "action_prohibited", True),
+        (400, "invalid_token", True),
+        (400, "invalid_payload", False),
+    ],
+)
+def test_it_classifies_slack_errors(
+    venue, seed_attempts, slack, no_sleep, status, body, permanent, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, status=status, body=body)
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
 
@@ -168,15 +195,17 @@ def test_it_classifies_slack_errors(venue, seed_attempts, slack, no_sleep, statu
     assert (SlackChannelState.objects.get().disabled_at is not None) is permanent
 
 
-def test_a_body_that_is_not_a_slack_token_is_not_copied_into_the_error(venue, seed_attempts, slack, no_sleep,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_body_that_is_not_a_slack_token_is_not_copied_into_the_error(
+    venue, seed_attempts, slack, no_sleep, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, status=502, body="<html>Bad gateway for " + WEBHOOK + "</html>")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
     assert alert.slack_error == "webhook returned 502"
 
 
-def test_fifty_exhaustions_in_a_minute_give_one_message_then_a_digest(venue, seed_attempts, slack, clock,
-                                                                       django_capture_on_commit_callbacks):
+def test_fifty_exhaustions_in_a_minute_give_one_message_then_a_digest(
+    venue, seed_attempts, slack, clock, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, body="ok")
     alerts = []
     for _ in range(50):
@@ -188,7 +217,9 @@ def test_fifty_exhaustions_in_a_minute_give_one_message_then_a_digest(venue, see
     assert alerts[0].slack_status == SlackStatus.SENT
     assert {a.slack_status for a in alerts[1:]} == {SlackStatus.DIGESTED}
 
-    other = _record(venue, seed_attempts, service="editor.editImage", on_commit=django_capture_on_commit_callbacks)
+    other = _record(
+        venue, seed_attempts, service="editor.editImage", on_commit=django_capture_on_commit_callbacks
+    )
     assert other.slack_status == SlackStatus.SENT  # each kind+service has its own window
     assert len(slack.calls) == 2
 
@@ -202,8 +233,9 @@ def test_fifty_exhaustions_in_a_minute_give_one_message_then_a_digest(venue, see
     assert not Alert.objects.filter(slack_status=SlackStatus.DIGESTED, slack_sent_at__isnull=True).exists()
 
 
-def test_the_next_alert_after_the_window_carries_the_digest_count(venue, seed_attempts, slack, clock,
-                                                                   django_capture_on_commit_callbacks):
+def test_the_next_alert_after_the_window_carries_the_digest_count(
+    venue, seed_attempts, slack, clock, django_capture_on_commit_callbacks
+):
     slack.post(WEBHOOK, body="ok")
     for _ in range(3):
         _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
@@ -219,8 +251,9 @@ def test_the_next_alert_after_the_window_carries_the_digest_count(venue, seed_at
     assert notify.flush_digests() == 0
 
 
-def test_worker_mode_leaves_alerts_pending_for_send_alerts(venue, seed_attempts, slack, settings,
-                                                            django_capture_on_commit_callbacks):
+def test_worker_mode_leaves_alerts_pending_for_send_alerts(
+    venue, seed_attempts, slack, settings, django_capture_on_commit_callbacks
+):
     settings.ALERTS_DELIVERY = "worker"
     slack.post(WEBHOOK, body="ok")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
@@ -249,8 +282,9 @@ def test_test_ping_without_a_webhook_says_so(settings, db):
     assert not result.ok and "not configured" in result.message
 
 
-def test_delivery_never_raises_even_if_the_seam_does(venue, seed_attempts, slack, monkeypatch,
-                                                     django_capture_on_commit_callbacks):
+def test_delivery_never_raises_even_if_the_seam_does(
+    venue, seed_attempts, slack, monkeypatch, django_capture_on_commit_callbacks
+):
     def boom(*args, **kwargs):
         raise ValueError("bug in the seam")
 
@@ -260,8 +294,9 @@ def test_delivery_never_raises_even_if_the_seam_does(venue, seed_attempts, slack
     assert alert.slack_error == "unexpected ValueError"
 
 
-def test_the_worker_requeues_a_claim_whose_sender_died(venue, seed_attempts, slack, clock, settings,
-                                                         django_capture_on_commit_callbacks):
+def test_the_worker_requeues_a_claim_whose_sender_died(
+    venue, seed_attempts, slack, clock, settings, django_capture_on_commit_callbacks
+):
     settings.ALERTS_DELIVERY = "worker"
     slack.post(WEBHOOK, body="ok")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)

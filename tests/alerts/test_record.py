@@ -12,14 +12,22 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_writes_one_alert_with_every_attempt_in_order(venue, seed_attempts):
-    alert = record_exhaustion(kind="image", service="social.generateImage", venue=venue,
-                              attempts=seed_attempts, request_id="req-1")
+    alert = record_exhaustion(
+        kind="image", service="social.generateImage", venue=venue, attempts=seed_attempts, request_id="req-1"
+    )
 
     assert Alert.objects.count() == 1
     alert.refresh_from_db()
     assert (alert.kind, alert.service, alert.venue, alert.request_id) == (
-        "image", "social.generateImage", venue, "req-1")
-    assert alert.last_error == "OpenAI gpt-image-2 → model_not_found (404): The model `gpt-image-2` does not exist"
+        "image",
+        "social.generateImage",
+        venue,
+        "req-1",
+    )
+    assert (
+        alert.last_error
+        == "OpenAI gpt-image-2 → model_not_found (404): The model `gpt-image-2` does not exist"
+    )
     rows = list(AlertAttempt.objects.filter(alert=alert))
     assert [r.label for r in rows] == [a.label for a in seed_attempts]
     assert [r.position for r in rows] == [0, 1, 2, 3]
@@ -41,10 +49,19 @@ def test_odd_provider_text_never_costs_the_alert_its_row(venue):
     outside: PostgreSQL refuses NUL and no database stores a lone surrogate, so it is cleaned."""
     from alerts.attempts import Attempt
 
-    odd = Attempt("KIE\x00 Nano", "kie", "nano-banana-2\x00", "failed", "safety", 200,
-                  "flagged \x00as\ud800 sensitive", 10**12)
-    alert = record_exhaustion(kind="image", service="social.generateImage\x00", venue=venue, attempts=[odd],
-                              request_id="req\x00-1")
+    odd = Attempt(
+        "KIE\x00 Nano",
+        "kie",
+        "nano-banana-2\x00",
+        "failed",
+        "safety",
+        200,
+        "flagged \x00as\ud800 sensitive",
+        10**12,
+    )
+    alert = record_exhaustion(
+        kind="image", service="social.generateImage\x00", venue=venue, attempts=[odd], request_id="req\x00-1"
+    )
     alert.refresh_from_db()
     row = alert.attempts.get()
     assert (row.label, row.model, row.message) == ("KIE Nano", "nano-banana-2", "flagged as? sensitive")
@@ -56,9 +73,15 @@ def test_odd_provider_text_never_costs_the_alert_its_row(venue):
 def test_a_status_that_is_not_http_is_dropped(venue):
     from alerts.attempts import Attempt
 
-    alert = record_exhaustion(kind="chat", service="s", venue=venue, attempts=[
-        Attempt("A", "openai", "m", "failed", "server", 70000, "odd", 1),
-        Attempt("B", "openai", "m", "failed", "server", -1, "odd", 1)])
+    alert = record_exhaustion(
+        kind="chat",
+        service="s",
+        venue=venue,
+        attempts=[
+            Attempt("A", "openai", "m", "failed", "server", 70000, "odd", 1),
+            Attempt("B", "openai", "m", "failed", "server", -1, "odd", 1),
+        ],
+    )
     assert [a.status_code for a in alert.attempts.all()] == [None, None]
 
 
@@ -91,7 +114,9 @@ def test_acknowledge_raises_for_an_unknown_alert(superadmin):
 
 
 def test_acknowledge_all_counts_only_open_alerts(venue, seed_attempts, superadmin):
-    alerts = [record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(3)]
+    alerts = [
+        record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(3)
+    ]
     acknowledge(alert_id=alerts[0].pk, user=superadmin)
 
     assert acknowledge_all(user=superadmin) == 2
@@ -100,7 +125,9 @@ def test_acknowledge_all_counts_only_open_alerts(venue, seed_attempts, superadmi
 
 
 def test_acknowledge_all_up_to_an_id_leaves_newer_alerts_open(venue, seed_attempts, superadmin):
-    seen = [record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(2)]
+    seen = [
+        record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(2)
+    ]
     newer = record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts)
 
     assert acknowledge_all(user=superadmin, up_to_id=seen[-1].pk) == 2
@@ -108,9 +135,15 @@ def test_acknowledge_all_up_to_an_id_leaves_newer_alerts_open(venue, seed_attemp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_acknowledge_and_acknowledge_all_racing_leave_consistent_state(venue, seed_attempts, django_user_model):
-    alerts = [record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(30)]
-    users = [django_user_model.objects.create_superuser(f"root{i}", f"r{i}@example.com", "pw") for i in range(4)]
+def test_acknowledge_and_acknowledge_all_racing_leave_consistent_state(
+    venue, seed_attempts, django_user_model
+):
+    alerts = [
+        record_exhaustion(kind="image", service="s", venue=venue, attempts=seed_attempts) for _ in range(30)
+    ]
+    users = [
+        django_user_model.objects.create_superuser(f"root{i}", f"r{i}@example.com", "pw") for i in range(4)
+    ]
     barrier = threading.Barrier(4)
     bulk_counts: dict[int, int] = {}
     errors: list[BaseException] = []
@@ -134,8 +167,12 @@ def test_acknowledge_and_acknowledge_all_racing_leave_consistent_state(venue, se
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=bulk, args=(users[0],)), threading.Thread(target=bulk, args=(users[1],)),
-               threading.Thread(target=singles, args=(users[2],)), threading.Thread(target=singles, args=(users[3],))]
+    threads = [
+        threading.Thread(target=bulk, args=(users[0],)),
+        threading.Thread(target=bulk, args=(users[1],)),
+        threading.Thread(target=singles, args=(users[2],)),
+        threading.Thread(target=singles, args=(users[3],)),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -36,12 +36,16 @@ def _assert_secret_free(caplog, alert: Alert) -> None:
     assert "sEcReT" not in alert.slack_error and "127.0.0.1" not in alert.slack_error
 
 
-@pytest.mark.parametrize(("status", "delay", "expected_error"), [
-    (200, 3.0, "timed out"),
-    (500, 0.0, "webhook returned 500"),
-])
-def test_slack_down_does_not_slow_or_break_the_caller(venue, seed_attempts, settings, thread_mode, caplog,
-                                                      status, delay, expected_error):
+@pytest.mark.parametrize(
+    ("status", "delay", "expected_error"),
+    [
+        (200, 3.0, "timed out"),
+        (500, 0.0, "webhook returned 500"),
+    ],
+)
+def test_slack_down_does_not_slow_or_break_the_caller(
+    venue, seed_attempts, settings, thread_mode, caplog, status, delay, expected_error
+):
     caplog.set_level(logging.DEBUG)
     settings.SLACK_ALERTS_WEBHOOK_URL = ""
     baseline, _ = _timed_record(venue, seed_attempts)
@@ -49,7 +53,9 @@ def test_slack_down_does_not_slow_or_break_the_caller(venue, seed_attempts, sett
     with SlackStub(status=status, delay=delay, body=b"") as stub:
         settings.SLACK_ALERTS_WEBHOOK_URL = stub.url
         elapsed, alert = _timed_record(venue, seed_attempts)
-        assert elapsed < 0.5, f"record_exhaustion took {elapsed:.2f}s with Slack down (baseline {baseline:.2f}s)"
+        assert elapsed < 0.5, (
+            f"record_exhaustion took {elapsed:.2f}s with Slack down (baseline {baseline:.2f}s)"
+        )
         assert notify.wait_for_deliveries(20)
 
     alert.refresh_from_db()
@@ -83,8 +89,9 @@ def test_a_working_stub_receives_the_message_from_the_thread(venue, seed_attempt
     assert len(stub.requests) == 1 and b"social.generateImage" in stub.requests[0]
 
 
-def test_a_burst_in_thread_mode_sends_one_message_and_schedules_the_digest(venue, seed_attempts, settings,
-                                                                           thread_mode):
+def test_a_burst_in_thread_mode_sends_one_message_and_schedules_the_digest(
+    venue, seed_attempts, settings, thread_mode
+):
     with SlackStub(status=200, body=b"ok") as stub:
         settings.SLACK_ALERTS_WEBHOOK_URL = stub.url
         for _ in range(20):

@@ -30,7 +30,9 @@ class ApiClient:
             return send(PREFIX + path, data=raw, content_type="application/json", headers=headers, **kw)
         if body is None:
             return send(PREFIX + path, headers=headers, **kw)
-        return send(PREFIX + path, data=json.dumps(body), content_type="application/json", headers=headers, **kw)
+        return send(
+            PREFIX + path, data=json.dumps(body), content_type="application/json", headers=headers, **kw
+        )
 
     def get(self, path: str, *, headers=None, **kw):
         return self.client.get(PREFIX + path, headers={**self.headers, **(headers or {})}, **kw)
@@ -97,8 +99,9 @@ def use_chain(kind: str, *models: str, provider: str = "simulated") -> None:
 
     ChainCandidate.objects.filter(kind=kind).delete()
     for priority, model in enumerate(models, start=1):
-        ChainCandidate.objects.create(kind=kind, priority=priority, label=f"Sim {model}", provider=provider,
-                                      model=model)
+        ChainCandidate.objects.create(
+            kind=kind, priority=priority, label=f"Sim {model}", provider=provider, model=model
+        )
 
 
 @pytest.fixture

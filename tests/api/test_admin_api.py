@@ -14,13 +14,35 @@ from resilience.defaults import DEFAULT_CHAINS
 from resilience.models import ChainCandidate, ChainRevision
 from tests.api.conftest import assert_error
 
-CANDIDATE_FIELDS = {"id", "priority", "label", "provider", "model", "enabled", "env_key", "base_url", "notes",
-                    "status", "skip_reason"}
-ALERT_FIELDS = {"id", "kind", "service", "venue", "last_error", "created_at", "acknowledged", "acknowledged_at",
-                "attempts", "request_id"}
+CANDIDATE_FIELDS = {
+    "id",
+    "priority",
+    "label",
+    "provider",
+    "model",
+    "enabled",
+    "env_key",
+    "base_url",
+    "notes",
+    "status",
+    "skip_reason",
+}
+ALERT_FIELDS = {
+    "id",
+    "kind",
+    "service",
+    "venue",
+    "last_error",
+    "created_at",
+    "acknowledged",
+    "acknowledged_at",
+    "attempts",
+    "request_id",
+}
 
 
 # --- Providers ------------------------------------------------------------------------------------
+
 
 def test_it_lists_providers_with_defaults_and_models(admin_api, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy.example/v1/")
@@ -35,11 +57,14 @@ def test_it_lists_providers_with_defaults_and_models(admin_api, monkeypatch):
     assert {"kie", "openrouter", "anthropic", "deepseek", "mistral"} <= set(providers)
 
 
-@pytest.mark.parametrize(("env", "shown"), [
-    ("https://user:tok-SECRET@proxy.example:8443/v1?key=SECRET#SECRET", "https://proxy.example:8443/v1"),
-    ("http://[::1]:11434/v1", "http://[::1]:11434/v1"),
-    ("https://[broken/v1", ""),
-])
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ("https://user:tok-SECRET@proxy.example:8443/v1?key=SECRET#SECRET", "https://proxy.example:8443/v1"),
+        ("http://[::1]:11434/v1", "http://[::1]:11434/v1"),
+        ("https://[broken/v1", ""),
+    ],
+)
 def test_a_provider_base_url_never_shows_credentials(admin_api, monkeypatch, env, shown):
     monkeypatch.setenv("OPENAI_BASE_URL", env)
     response = admin_api.get("/admin/providers")
@@ -49,6 +74,7 @@ def test_a_provider_base_url_never_shows_credentials(admin_api, monkeypatch, env
 
 
 # --- Chains ---------------------------------------------------------------------------------------
+
 
 def test_it_reads_the_seeded_chain_in_priority_order(admin_api):
     body = admin_api.get("/admin/chains/image").json()
@@ -70,8 +96,15 @@ def test_status_is_configuration_readiness(admin_api, monkeypatch):
 def test_put_replaces_the_whole_chain_in_order(admin_api, superadmin):
     candidates = [
         {"label": "B first", "provider": "openai", "model": "gpt-5", "enabled": True},
-        {"label": "Local", "provider": "openai_compatible", "model": "llama3.1", "enabled": False,
-         "base_url": "http://10.0.0.5:11434/v1", "env_key": "LOCAL_KEY", "notes": "on-prem"},
+        {
+            "label": "Local",
+            "provider": "openai_compatible",
+            "model": "llama3.1",
+            "enabled": False,
+            "base_url": "http://10.0.0.5:11434/v1",
+            "env_key": "LOCAL_KEY",
+            "notes": "on-prem",
+        },
     ]
     response = admin_api.put("/admin/chains/chat", {"candidates": candidates})
     assert response.status_code == 200, response.content
@@ -89,15 +122,28 @@ def test_put_replaces_the_whole_chain_in_order(admin_api, superadmin):
     [
         ({"label": "X", "provider": "nope", "model": "m", "enabled": True}, "provider"),
         ({"label": "X", "provider": "openai", "model": "", "enabled": True}, "model"),
-        ({"label": "X", "provider": "openai", "model": "gpt-5", "enabled": True, "base_url": "ftp://x"}, "base_url"),
-        ({"label": "X", "provider": "openai", "model": "gpt-5", "enabled": True,
-          "base_url": "https://api.example.com/v1?key=secret"}, "base_url"),
+        (
+            {"label": "X", "provider": "openai", "model": "gpt-5", "enabled": True, "base_url": "ftp://x"},
+            "base_url",
+        ),
+        (
+            {
+                "label": "X",
+                "provider": "openai",
+                "model": "gpt-5",
+                "enabled": True,
+                "base_url": "https://api.example.com/v1?key=secret",
+            },
+            "base_url",
+        ),
         ({"label": "X", "provider": "kie", "model": "nano-banana-2", "enabled": True}, "provider"),
     ],
 )
 def test_put_refuses_an_invalid_chain_and_changes_nothing(admin_api, candidate, field):
     before = list(ChainCandidate.objects.filter(kind="chat").values_list("label", flat=True))
-    body = assert_error(admin_api.put("/admin/chains/chat", {"candidates": [candidate]}), 422, "invalid_input")
+    body = assert_error(
+        admin_api.put("/admin/chains/chat", {"candidates": [candidate]}), 422, "invalid_input"
+    )
     assert f"candidates[0].{field}" in body["technical_detail"]
     assert "secret" not in body["technical_detail"]
     assert list(ChainCandidate.objects.filter(kind="chat").values_list("label", flat=True)) == before
@@ -122,12 +168,15 @@ def test_reset_restores_the_defaults(admin_api):
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
+
 def _alert(kind="image", venue=None) -> Alert:
-    attempts = [Attempt("KIE Nano Banana 2", "kie", "nano-banana-2", "failed", "safety", 400, "flagged", 120),
-                Attempt("OpenAI gpt-image-2", "openai", "gpt-image-2", "failed", "model_not_found", 404,
-                        "gone", 80)]
-    return record_exhaustion(kind=kind, service="social.generateImage", venue=venue, attempts=attempts,
-                             request_id="r1")
+    attempts = [
+        Attempt("KIE Nano Banana 2", "kie", "nano-banana-2", "failed", "safety", 400, "flagged", 120),
+        Attempt("OpenAI gpt-image-2", "openai", "gpt-image-2", "failed", "model_not_found", 404, "gone", 80),
+    ]
+    return record_exhaustion(
+        kind=kind, service="social.generateImage", venue=venue, attempts=attempts, request_id="r1"
+    )
 
 
 def test_it_lists_alerts_newest_first_with_attempts(admin_api, venue):
@@ -141,15 +190,24 @@ def test_it_lists_alerts_newest_first_with_attempts(admin_api, venue):
     assert body["items"][0]["venue"] is None
     assert item["last_error"] == "OpenAI gpt-image-2 → model_not_found (404): gone"
     assert item["acknowledged"] is False
-    assert item["attempts"][0] == {"label": "KIE Nano Banana 2", "provider": "kie", "model": "nano-banana-2",
-                                   "outcome": "failed", "reason": "safety", "status_code": 400,
-                                   "message": "flagged", "duration_ms": 120}
+    assert item["attempts"][0] == {
+        "label": "KIE Nano Banana 2",
+        "provider": "kie",
+        "model": "nano-banana-2",
+        "outcome": "failed",
+        "reason": "safety",
+        "status_code": 400,
+        "message": "flagged",
+        "duration_ms": 120,
+    }
 
 
 def test_it_filters_alerts(admin_api):
     image, chat = _alert(), _alert(kind="chat")
     admin_api.post(f"/admin/alerts/{image.pk}/acknowledge")
-    assert [a["id"] for a in admin_api.get("/admin/alerts", data={"kind": "chat"}).json()["items"]] == [chat.pk]
+    assert [a["id"] for a in admin_api.get("/admin/alerts", data={"kind": "chat"}).json()["items"]] == [
+        chat.pk
+    ]
     acked = admin_api.get("/admin/alerts", data={"acknowledged": "true"}).json()
     assert [a["id"] for a in acked["items"]] == [image.pk]
     assert acked["unacknowledged"] == 1
@@ -193,6 +251,7 @@ def test_bad_alert_filters_are_invalid_input(admin_api, query):
 
 # --- Venues and grants ----------------------------------------------------------------------------
 
+
 def test_it_creates_a_venue_with_starting_credits(admin_api, superadmin):
     response = admin_api.post("/admin/venues", {"name": "Café Neuf", "slug": "cafe-neuf", "credits": 40})
     assert response.status_code == 201, response.content
@@ -209,18 +268,23 @@ def test_zero_credits_is_a_valid_start(admin_api):
 
 
 def test_an_existing_slug_is_a_conflict(admin_api, venue):
-    assert_error(admin_api.post("/admin/venues", {"name": "Dup", "slug": "chez-a", "credits": 0}), 409, "conflict")
+    assert_error(
+        admin_api.post("/admin/venues", {"name": "Dup", "slug": "chez-a", "credits": 0}), 409, "conflict"
+    )
     assert Venue.objects.filter(slug="chez-a").count() == 1
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "X", "slug": "x", "credits": -1},
-    {"name": "X", "slug": "has space", "credits": 0},
-    {"name": "", "slug": "x", "credits": 0},
-    {"name": "X", "slug": "x"},
-    {"name": "X", "slug": "x", "credits": "5"},
-    {"name": "X", "slug": "x", "credits": 10**12},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "X", "slug": "x", "credits": -1},
+        {"name": "X", "slug": "has space", "credits": 0},
+        {"name": "", "slug": "x", "credits": 0},
+        {"name": "X", "slug": "x"},
+        {"name": "X", "slug": "x", "credits": "5"},
+        {"name": "X", "slug": "x", "credits": 10**12},
+    ],
+)
 def test_a_bad_venue_is_invalid_input(admin_api, body):
     assert_error(admin_api.post("/admin/venues", body), 422, "invalid_input")
     assert not Venue.objects.filter(slug="x").exists()
@@ -233,8 +297,16 @@ def test_it_grants_credits(admin_api, venue):
     assert LedgerEntry.objects.get(venue=venue).note == "Top-up"
 
 
-@pytest.mark.parametrize("body", [{"amount": 0, "note": "x"}, {"amount": -5, "note": "x"}, {"amount": 5},
-                                  {"amount": True, "note": "x"}, {"amount": 5, "note": "x" * 300}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": 0, "note": "x"},
+        {"amount": -5, "note": "x"},
+        {"amount": 5},
+        {"amount": True, "note": "x"},
+        {"amount": 5, "note": "x" * 300},
+    ],
+)
 def test_a_bad_grant_is_invalid_input(admin_api, venue, body):
     assert_error(admin_api.post("/admin/venues/chez-a/credits", body), 422, "invalid_input")
     assert balance_of(venue) == 0
@@ -242,7 +314,9 @@ def test_a_bad_grant_is_invalid_input(admin_api, venue, body):
 
 @pytest.mark.parametrize("slug", ["nowhere", "bad%20slug"])
 def test_granting_to_an_unknown_venue_is_not_found(admin_api, slug):
-    assert_error(admin_api.post(f"/admin/venues/{slug}/credits", {"amount": 5, "note": "x"}), 404, "not_found")
+    assert_error(
+        admin_api.post(f"/admin/venues/{slug}/credits", {"amount": 5, "note": "x"}), 404, "not_found"
+    )
 
 
 def test_venue_keys_cannot_create_venues_or_grant(owner_api, venue):

@@ -20,7 +20,9 @@ def test_it_rejects_a_call_without_a_key(venue):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 500, "btm_x"])
+@pytest.mark.parametrize(
+    "header", ["Bearer nope", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 500, "btm_x"]
+)
 def test_it_rejects_unknown_or_malformed_keys(client, venue, header):
     response = client.get("/api/v1" + VENUE_PATH, headers={"Authorization": header})
     assert_error(response, 401, "unauthorized")
@@ -124,7 +126,9 @@ def test_the_matrix_covers_every_endpoint_of_api_md():
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_every_endpoint_needs_a_key(method, path, venue):
     client = ApiClient(None)
-    response = getattr(client, method)(path) if method in ("get", "delete") else getattr(client, method)(path, {})
+    response = (
+        getattr(client, method)(path) if method in ("get", "delete") else getattr(client, method)(path, {})
+    )
     assert_error(response, 401, "unauthorized")
 
 
@@ -139,14 +143,17 @@ def test_every_endpoint_refuses_the_wrong_kind_of_key(method, path, owner, super
 
 @pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op[1].startswith("/venues/")])
 def test_every_venue_endpoint_hides_other_venues(method, path, outsider_api, venue):
-    response = getattr(outsider_api, method)(path) if method == "get" else getattr(outsider_api, method)(path, {})
+    response = (
+        getattr(outsider_api, method)(path) if method == "get" else getattr(outsider_api, method)(path, {})
+    )
     # bar-b's key on chez-a's path: 404 before the body is read — it cannot learn chez-a exists.
     assert_error(response, 404, "not_found")
 
 
 @pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op[1].startswith("/venues/")])
 def test_every_venue_endpoint_refuses_a_key_whose_owner_left_before_reading_the_body(
-        method, path, staff, venue, mint):
+    method, path, staff, venue, mint
+):
     # The key is still chez-a's, but its owner is no longer a member: 404, whatever the body
     # holds (here an empty one, which a member would get a 422 for), and nothing is charged.
     from credits.gate import balance_of, grant

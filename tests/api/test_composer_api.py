@@ -20,7 +20,7 @@ IMAGES = "/venues/chez-a/images"
 def _no_leg_named(response) -> None:
     # The venue never learns which provider, model or chain leg answered.
     text = response.content.decode()
-    for word in ("simulated", "Sim ok", "provider", "model\""):
+    for word in ("simulated", "Sim ok", "provider", 'model"'):
         assert word not in text, word
 
 
@@ -60,7 +60,9 @@ def test_the_image_url_serves_the_bytes(owner_api):
 
 @pytest.mark.parametrize("encode", [b64, lambda data: "data:image/jpeg;base64," + b64(data)])
 def test_it_accepts_a_reference_image(staff_api, encode):
-    response = staff_api.post(IMAGES, {"prompt": "Our burger", "reference_image": encode(png_bytes(fmt="JPEG"))})
+    response = staff_api.post(
+        IMAGES, {"prompt": "Our burger", "reference_image": encode(png_bytes(fmt="JPEG"))}
+    )
     assert response.status_code == 201, response.content
 
 
@@ -72,7 +74,9 @@ def test_a_bad_reference_image_is_invalid_input_and_free(owner_api, venue, refer
 
 def test_an_oversize_reference_image_is_413_and_free(owner_api, venue):
     big = b64(b"\x89PNG\r\n\x1a\n" + b"\0" * (10 * 1024 * 1024 + 1))
-    body = assert_error(owner_api.post(IMAGES, {"prompt": "x", "reference_image": big}), 413, "payload_too_large")
+    body = assert_error(
+        owner_api.post(IMAGES, {"prompt": "x", "reference_image": big}), 413, "payload_too_large"
+    )
     assert "10" in body["user_message"]
     assert balance_of(venue) == 100
 
@@ -87,8 +91,17 @@ def test_malformed_json_is_invalid_input(owner_api, raw):
     assert_error(owner_api.post(IMAGES, raw=raw), 422, "invalid_input")
 
 
-@pytest.mark.parametrize("body", [{}, {"prompt": ""}, {"prompt": "   "}, {"prompt": 5}, {"prompt": "a\x00b"},
-                                  {"prompt": "x", "style": ["list"]}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"prompt": ""},
+        {"prompt": "   "},
+        {"prompt": 5},
+        {"prompt": "a\x00b"},
+        {"prompt": "x", "style": ["list"]},
+    ],
+)
 def test_invalid_bodies_are_invalid_input_and_free(owner_api, venue, body):
     assert_error(owner_api.post(IMAGES, body), 422, "invalid_input")
     assert balance_of(venue) == 100
@@ -130,14 +143,16 @@ def test_it_edits_an_image_into_a_child_asset(owner_api, venue):
 def test_edit_of_a_text_asset_or_unknown_id_is_not_found(owner_api):
     text = owner_api.post("/venues/chez-a/text", {"prompt": "Caption"}).json()["asset"]
     for asset_id in (text["id"], 999999, 2**63 + 5):
-        assert_error(owner_api.post(f"/venues/chez-a/images/{asset_id}/edit", {"instruction": "x"}),
-                     404, "not_found")
+        assert_error(
+            owner_api.post(f"/venues/chez-a/images/{asset_id}/edit", {"instruction": "x"}), 404, "not_found"
+        )
 
 
 def test_edit_of_another_venues_image_is_not_found(owner_api, outsider_api):
     theirs = outsider_api.post("/venues/bar-b/images", {"prompt": "Beer"}).json()["asset"]
-    assert_error(owner_api.post(f"/venues/chez-a/images/{theirs['id']}/edit", {"instruction": "x"}),
-                 404, "not_found")
+    assert_error(
+        owner_api.post(f"/venues/chez-a/images/{theirs['id']}/edit", {"instruction": "x"}), 404, "not_found"
+    )
 
 
 def test_it_writes_a_caption(owner_api, venue):
@@ -275,8 +290,11 @@ def test_failed_embeddings_are_a_503_alert_of_service_api_embeddings(owner_api, 
 def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, venue):
     parent = owner_api.post(IMAGES, {"prompt": "Cake"}).json()["asset"]
     use_chain("image", "server-error")
-    body = assert_error(owner_api.post(f"/venues/chez-a/images/{parent['id']}/edit", {"instruction": "x"}),
-                        503, "ai_unavailable")
+    body = assert_error(
+        owner_api.post(f"/venues/chez-a/images/{parent['id']}/edit", {"instruction": "x"}),
+        503,
+        "ai_unavailable",
+    )
     assert body["user_message"] == EDIT_UNAVAILABLE_MESSAGE  # the editor's calm copy (it has no styles)
     assert Alert.objects.get().service == "editor.editImage"
     assert balance_of(venue) == 96
@@ -284,7 +302,9 @@ def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, v
 
 def test_a_failed_menu_import_is_a_503_alert_of_kind_ocr(owner_api, venue):
     use_chain("ocr", "server-error")
-    body = assert_error(owner_api.post("/venues/chez-a/ocr", {"image": b64(png_bytes())}), 503, "ai_unavailable")
+    body = assert_error(
+        owner_api.post("/venues/chez-a/ocr", {"image": b64(png_bytes())}), 503, "ai_unavailable"
+    )
     assert body["user_message"] == USER_MESSAGES["ocr"]
     alert = Alert.objects.get()
     assert (alert.kind, alert.service, alert.venue) == ("ocr", "menu.importFromPhoto", venue)
@@ -292,12 +312,15 @@ def test_a_failed_menu_import_is_a_503_alert_of_kind_ocr(owner_api, venue):
     assert not Asset.objects.exists()
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    (IMAGES, {"prompt": "Tacos"}),
-    ("/venues/chez-a/images/{image}/edit", {"instruction": "Brighter"}),
-    ("/venues/chez-a/text", {"prompt": "Jazz night"}),
-    ("/venues/chez-a/ocr", {"image": b64(png_bytes())}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (IMAGES, {"prompt": "Tacos"}),
+        ("/venues/chez-a/images/{image}/edit", {"instruction": "Brighter"}),
+        ("/venues/chez-a/text", {"prompt": "Jazz night"}),
+        ("/venues/chez-a/ocr", {"image": b64(png_bytes())}),
+    ],
+)
 def test_every_paid_endpoint_is_402_when_the_venue_cannot_pay(owner_api, venue, path, body):
     from credits.gate import adjust
 
@@ -316,14 +339,20 @@ def test_an_idempotency_key_makes_a_retry_safe(owner_api, venue):
     first = owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}, headers=key)
     assert first.status_code == 201, first.content
     assert first["X-Request-ID"] == key["Idempotency-Key"]
-    again = assert_error(owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}, headers=key), 409, "conflict")
+    again = assert_error(
+        owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}, headers=key), 409, "conflict"
+    )
     assert "new key" in again["user_message"]
     assert balance_of(venue) == 99
     assert Asset.objects.count() == 1
     # Without a key, or with another one, every call is its own.
     assert owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"}).status_code == 201
-    assert owner_api.post("/venues/chez-a/text", {"prompt": "Jazz"},
-                          headers={"Idempotency-Key": "another-key-1"}).status_code == 201
+    assert (
+        owner_api.post(
+            "/venues/chez-a/text", {"prompt": "Jazz"}, headers={"Idempotency-Key": "another-key-1"}
+        ).status_code
+        == 201
+    )
     assert balance_of(venue) == 97
 
 
@@ -344,8 +373,11 @@ def test_idempotency_keys_belong_to_one_venue(owner_api, outsider_api, venue, ot
 
 @pytest.mark.parametrize("value", ["short", "has space in it", "x" * 65, "ünïcödé-key-1"])
 def test_a_malformed_idempotency_key_is_invalid_input_and_free(owner_api, venue, value):
-    body = assert_error(owner_api.post("/venues/chez-a/text", {"prompt": "x"}, headers={"Idempotency-Key": value}),
-                        422, "invalid_input")
+    body = assert_error(
+        owner_api.post("/venues/chez-a/text", {"prompt": "x"}, headers={"Idempotency-Key": value}),
+        422,
+        "invalid_input",
+    )
     assert "Idempotency-Key" in body["technical_detail"]
     assert balance_of(venue) == 100
 

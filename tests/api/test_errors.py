@@ -41,7 +41,9 @@ def test_an_unexpected_exception_is_a_logged_500_in_the_error_shape(owner_api, v
 
 
 def test_the_authorization_header_is_never_echoed(client, venue):
-    response = client.get("/api/v1/venues/chez-a/credits", headers={"Authorization": "Bearer btm_secret_value"})
+    response = client.get(
+        "/api/v1/venues/chez-a/credits", headers={"Authorization": "Bearer btm_secret_value"}
+    )
     body = assert_error(response, 401, "unauthorized")
     assert "btm_secret_value" not in response.content.decode()
     assert body["user_message"]
@@ -80,12 +82,19 @@ def test_the_schema_declares_the_error_responses(client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/venues/chez-a/images", "/venues/chez-a/text", "/venues/chez-a/ocr", "/venues/chez-a/embeddings",
-     "/venues/chez-a/images/1/edit", "/admin/venues", "/admin/venues/chez-a/credits"],
+    [
+        "/venues/chez-a/images",
+        "/venues/chez-a/text",
+        "/venues/chez-a/ocr",
+        "/venues/chez-a/embeddings",
+        "/venues/chez-a/images/1/edit",
+        "/admin/venues",
+        "/admin/venues/chez-a/credits",
+    ],
 )
 def test_empty_and_malformed_bodies_never_500(owner_api, admin_api, path, venue):
     client = admin_api if path.startswith("/admin") else owner_api
-    for raw in ("", "{", "[]", "{\"a\": 1}"):
+    for raw in ("", "{", "[]", '{"a": 1}'):
         response = client.post(path, raw=raw)
         assert response.status_code in (404, 422), (path, raw, response.content)
 

@@ -53,20 +53,29 @@ def test_ai_settings_start_empty(owner_api, venue):
 def test_put_sets_leaves_and_clears_kinds(staff_api, venue):
     set_primary(venue=venue, kind="ocr", provider="mistral", model="mistral-ocr-latest")
     set_primary(venue=venue, kind="chat", provider="openai", model="gpt-4o")
-    response = staff_api.put(SETTINGS, {"image": {"provider": "openai", "model": "gpt-image-2"}, "chat": None})
+    response = staff_api.put(
+        SETTINGS, {"image": {"provider": "openai", "model": "gpt-image-2"}, "chat": None}
+    )
     assert response.status_code == 200, response.content
-    assert response.json() == {"image": {"provider": "openai", "model": "gpt-image-2"}, "chat": None,
-                               "ocr": {"provider": "mistral", "model": "mistral-ocr-latest"}, "embedding": None}
+    assert response.json() == {
+        "image": {"provider": "openai", "model": "gpt-image-2"},
+        "chat": None,
+        "ocr": {"provider": "mistral", "model": "mistral-ocr-latest"},
+        "embedding": None,
+    }
     assert staff_api.get(SETTINGS).json() == response.json()
 
 
-@pytest.mark.parametrize("body", [
-    {"image": {"provider": "nope", "model": "x"}},
-    {"image": {"provider": "mistral", "model": "mistral-ocr-latest"}},
-    {"image": {"provider": "openai", "model": "  "}},
-    {"image": {"provider": "openai"}},
-    {"image": "openai"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"image": {"provider": "nope", "model": "x"}},
+        {"image": {"provider": "mistral", "model": "mistral-ocr-latest"}},
+        {"image": {"provider": "openai", "model": "  "}},
+        {"image": {"provider": "openai"}},
+        {"image": "openai"},
+    ],
+)
 def test_put_refuses_bad_settings_all_or_nothing(owner_api, venue, body):
     body = {"chat": {"provider": "openai", "model": "gpt-4o"}, **body}
     assert_error(owner_api.put(SETTINGS, body), 422, "invalid_input")

@@ -25,13 +25,29 @@ SECRET = "sk-test-SECRET-0123456789abcdef"
 CALM = "We couldn't generate your image right now. Try again in a minute, or pick a different style."
 
 TASK = {"code": 200, "msg": "success", "data": {"taskId": "task_nano-banana-2_1765178625768"}}
-SENSITIVE = {"code": 200, "msg": "success", "data": {
-    "taskId": "task_nano-banana-2_1765178625768", "model": "nano-banana-2", "state": "fail", "param": "{}",
-    "resultJson": "", "failCode": "422",
-    "failMsg": "The input or output was flagged as sensitive. Please try again with different inputs.",
-    "costTime": 0, "completeTime": None}}
-GONE = {"error": {"message": "The model `gpt-image-1` does not exist or you do not have access to it.",
-                  "type": "invalid_request_error", "param": None, "code": "model_not_found"}}
+SENSITIVE = {
+    "code": 200,
+    "msg": "success",
+    "data": {
+        "taskId": "task_nano-banana-2_1765178625768",
+        "model": "nano-banana-2",
+        "state": "fail",
+        "param": "{}",
+        "resultJson": "",
+        "failCode": "422",
+        "failMsg": "The input or output was flagged as sensitive. Please try again with different inputs.",
+        "costTime": 0,
+        "completeTime": None,
+    },
+}
+GONE = {
+    "error": {
+        "message": "The model `gpt-image-1` does not exist or you do not have access to it.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_found",
+    }
+}
 
 
 def _png() -> str:
@@ -53,10 +69,12 @@ def mocked():
 
 
 def _chain(openai_model: str) -> dict:
-    return {"candidates": [
-        {"label": "KIE Nano Banana 2", "provider": "kie", "model": "nano-banana-2", "enabled": True},
-        {"label": "OpenAI last-ditch", "provider": "openai", "model": openai_model, "enabled": True},
-    ]}
+    return {
+        "candidates": [
+            {"label": "KIE Nano Banana 2", "provider": "kie", "model": "nano-banana-2", "enabled": True},
+            {"label": "OpenAI last-ditch", "provider": "openai", "model": openai_model, "enabled": True},
+        ]
+    }
 
 
 def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeypatch, instant_clock, mocked):
@@ -67,19 +85,28 @@ def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeyp
 
     mocked.post(KIE_CREATE, json=TASK)
     mocked.get(KIE_POLL, json=SENSITIVE)
-    mocked.post(OPENAI_IMAGES, json=GONE, status=404,
-                match=[matchers.json_params_matcher({"model": "gpt-image-1"}, strict_match=False)])
+    mocked.post(
+        OPENAI_IMAGES,
+        json=GONE,
+        status=404,
+        match=[matchers.json_params_matcher({"model": "gpt-image-1"}, strict_match=False)],
+    )
     response = owner_api.post("/venues/chez-a/images", {"prompt": "meat pasta with basil"})
 
     body = assert_error(response, 503, "ai_unavailable")
     assert body["user_message"] == CALM
-    assert body["technical_detail"] == ("social.generateImage: KIE Nano Banana 2 → safety; "
-                                        "OpenAI last-ditch → model_not_found (404)")
+    assert body["technical_detail"] == (
+        "social.generateImage: KIE Nano Banana 2 → safety; OpenAI last-ditch → model_not_found (404)"
+    )
     assert SECRET not in response.content.decode()
     credits = owner_api.get("/venues/chez-a/credits").json()
     assert credits["balance"] == 100
     # Held, then refunded exactly once, under the request id the venue was given.
-    assert [(e["kind"], e["amount"]) for e in credits["entries"]] == [("refund", 4), ("charge", -4), ("grant", 100)]
+    assert [(e["kind"], e["amount"]) for e in credits["entries"]] == [
+        ("refund", 4),
+        ("charge", -4),
+        ("grant", 100),
+    ]
     assert {e["request_id"] for e in credits["entries"][:2]} == {body["request_id"]}
 
     alerts = admin_api.get("/admin/alerts").json()
@@ -89,15 +116,19 @@ def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeyp
     assert alert["request_id"] == body["request_id"]
     assert [(a["label"], a["reason"], a["status_code"]) for a in alert["attempts"]] == [
         ("KIE Nano Banana 2", "safety", None),
-        ("OpenAI last-ditch", "model_not_found", 404)]
+        ("OpenAI last-ditch", "model_not_found", 404),
+    ]
     assert alert["last_error"].startswith("OpenAI last-ditch → model_not_found (404)")
 
     # The super admin swaps the retired model for a live one; the next call answers. No deploy.
     assert admin_api.put("/admin/chains/image", _chain("gpt-image-2")).status_code == 200
     mocked.post(KIE_CREATE, json=TASK)
     mocked.get(KIE_POLL, json=SENSITIVE)
-    mocked.post(OPENAI_IMAGES, json={"created": 1, "data": [{"b64_json": _png()}]},
-                match=[matchers.json_params_matcher({"model": "gpt-image-2"}, strict_match=False)])
+    mocked.post(
+        OPENAI_IMAGES,
+        json={"created": 1, "data": [{"b64_json": _png()}]},
+        match=[matchers.json_params_matcher({"model": "gpt-image-2"}, strict_match=False)],
+    )
     response = owner_api.post("/venues/chez-a/images", {"prompt": "meat pasta with basil"})
 
     assert response.status_code == 201, response.content
@@ -108,5 +139,9 @@ def test_the_seed_worked_example_over_http(owner_api, admin_api, funded, monkeyp
         assert leg not in response.content.decode()
     assert admin_api.get("/admin/alerts").json()["unacknowledged"] == 1
     entries = owner_api.get("/venues/chez-a/credits").json()["entries"]
-    assert [(e["kind"], e["amount"]) for e in entries] == [("charge", -4), ("refund", 4), ("charge", -4),
-                                                          ("grant", 100)]
+    assert [(e["kind"], e["amount"]) for e in entries] == [
+        ("charge", -4),
+        ("refund", 4),
+        ("charge", -4),
+        ("grant", 100),
+    ]

@@ -23,8 +23,9 @@ def chain(db):
     def _chain(kind: str, *models: str) -> None:
         ChainCandidate.objects.filter(kind=kind).delete()
         for priority, model in enumerate(models, start=1):
-            ChainCandidate.objects.create(kind=kind, priority=priority, label=f"Sim {model}",
-                                          provider="simulated", model=model)
+            ChainCandidate.objects.create(
+                kind=kind, priority=priority, label=f"Sim {model}", provider="simulated", model=model
+            )
 
     return _chain
 

@@ -36,7 +36,9 @@ def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded,
     asset = Asset.objects.get()
     assert (asset.prompt, asset.style) == ("Fresh tagliatelle with wild mushrooms", "Rustic table")
     # The image really loads (through the access-checked file view), not just its alt text.
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=result.locator("img").element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=result.locator("img").element_handle()
+    )
     expect(result).to_contain_text(f"Saved to your Library as #{asset.pk}")
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE - gate.cost_of('image')} credits")
     expect(page.locator("#image-panel")).not_to_contain_text("Sim ok")
@@ -50,8 +52,9 @@ def test_staff_generates_an_image_and_sees_it(login, live_server, staff, funded,
     expect(page.locator(f"#asset-{asset.pk} img")).to_be_visible()
 
 
-def test_an_exhausted_chain_shows_the_calm_amber_banner(login, live_server, staff, funded, simulated, chain,
-                                                       screenshot):
+def test_an_exhausted_chain_shows_the_calm_amber_banner(
+    login, live_server, staff, funded, simulated, chain, screenshot
+):
     chain("image", "sensitive", "gone")
     page = login("sam", "pw-sam")
     page.goto(f"{live_server.url}/composer/")
@@ -62,8 +65,9 @@ def test_an_exhausted_chain_shows_the_calm_amber_banner(login, live_server, staf
     banner = page.locator("#image-panel .friendly-error")
     expect(banner).to_be_visible()
     expect(banner).to_have_class(re.compile(r"\bbanner-amber\b"))
-    expect(banner).to_contain_text("We couldn't generate your image right now. Try again in a minute, "
-                                   "or pick a different style.")
+    expect(banner).to_contain_text(
+        "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+    )
     background = banner.evaluate("el => getComputedStyle(el).backgroundColor")
     assert background == "rgb(255, 247, 230)"  # amber, not red
 
@@ -123,8 +127,10 @@ def test_staff_searches_the_library(login, live_server, staff, funded, simulated
 def test_staff_imports_a_menu_photo(login, live_server, staff, funded, simulated, screenshot):
     page = login("sam", "pw-sam")
     page.goto(f"{live_server.url}/menu/import/")
-    page.set_input_files("#id_document", files=[{"name": "menu.jpg", "mimeType": "image/jpeg",
-                                                 "buffer": image_bytes("JPEG", size=(64, 64))}])
+    page.set_input_files(
+        "#id_document",
+        files=[{"name": "menu.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", size=(64, 64))}],
+    )
     page.get_by_role("button", name="Import menu").click()
     expect(page.locator("#menu-text")).to_have_value(re.compile(r"^MENU\n"))
     asset = Asset.objects.get(kind=Asset.Kind.OCR)
@@ -150,8 +156,9 @@ def test_staff_picks_the_venues_primary_models(login, live_server, staff, funded
     assert not VenuePrimary.objects.exists()
 
 
-def test_library_search_falls_back_to_word_matches_calmly(login, live_server, staff, funded, simulated, chain,
-                                                         screenshot):
+def test_library_search_falls_back_to_word_matches_calmly(
+    login, live_server, staff, funded, simulated, chain, screenshot
+):
     soup = services.write_caption(venue=funded, user=staff, prompt="Tomato soup is back").asset
     chain("embedding", "gone")
     page = login("sam", "pw-sam")
@@ -162,7 +169,9 @@ def test_library_search_falls_back_to_word_matches_calmly(login, live_server, st
     screenshot("library-word-matches")
 
 
-def test_without_javascript_reloading_the_result_does_not_pay_twice(_browser, live_server, staff, funded, simulated):
+def test_without_javascript_reloading_the_result_does_not_pay_twice(
+    _browser, live_server, staff, funded, simulated
+):
     """No htmx to disable the button: the form's one-time id is what stops a re-posted form."""
     context = _browser.new_context(java_script_enabled=False)
     try:
@@ -175,7 +184,9 @@ def test_without_javascript_reloading_the_result_does_not_pay_twice(_browser, li
         page.fill("#id_prompt", "Lemon tart")
         page.get_by_role("button", name="Generate image").click()
         expect(page.locator("#image-panel figure.result img")).to_be_visible()
-        with page.expect_response(lambda r: r.url.endswith("/composer/image/") and r.request.method == "POST"):
+        with page.expect_response(
+            lambda r: r.url.endswith("/composer/image/") and r.request.method == "POST"
+        ):
             page.reload()  # the browser posts the same form again
         expect(page.locator("#image-panel .friendly-error")).to_contain_text("only doing it once")
         assert Asset.objects.count() == 1
@@ -184,14 +195,17 @@ def test_without_javascript_reloading_the_result_does_not_pay_twice(_browser, li
         context.close()
 
 
-def test_keyboard_users_land_on_what_the_panel_shows_next(login, live_server, staff, funded, simulated, chain):
+def test_keyboard_users_land_on_what_the_panel_shows_next(
+    login, live_server, staff, funded, simulated, chain
+):
     """The focused button is swapped away with its panel: focus moves to the result, the banner or the
     field to fix, so a keyboard or screen-reader user is not dropped at the top of the page."""
     page = login("sam", "pw-sam")
     page.goto(f"{live_server.url}/composer/")
     page.fill("#id_prompt", "Lemon tart")
-    page.set_input_files("#id_reference", files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                  "buffer": b"not a photo"}])
+    page.set_input_files(
+        "#id_reference", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}]
+    )
     button = page.locator("#image-panel button[type=submit]")
     button.focus()
     page.keyboard.press("Enter")  # the server refuses the file: focus goes to the field to fix
@@ -218,8 +232,9 @@ def test_keyboard_users_land_on_what_the_panel_shows_next(login, live_server, st
     expect(banner.locator(".request-id")).to_be_visible()
 
 
-def test_a_request_that_gets_no_usable_answer_shows_the_calm_banner_not_silence(login, live_server, staff, funded,
-                                                                               simulated, screenshot):
+def test_a_request_that_gets_no_usable_answer_shows_the_calm_banner_not_silence(
+    login, live_server, staff, funded, simulated, screenshot
+):
     """A proxy timeout, a crash or a dropped connection: htmx swaps nothing, so the page says so calmly."""
     page = login("sam", "pw-sam")
     page.goto(f"{live_server.url}/composer/")

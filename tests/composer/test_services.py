@@ -21,8 +21,9 @@ def _charges(venue):
 
 
 def test_it_generates_an_image_charges_once_and_indexes_it(funded, staff, simulated):
-    result = services.generate_image(venue=funded, user=staff, prompt="Tagliatelle with mushrooms",
-                                     style="Rustic table")
+    result = services.generate_image(
+        venue=funded, user=staff, prompt="Tagliatelle with mushrooms", style="Rustic table"
+    )
     asset = result.asset
     assert asset.kind == Asset.Kind.IMAGE and asset.venue == funded and asset.created_by == staff
     assert asset.image_mime == "image/png" and asset.image.read().startswith(b"\x89PNG")
@@ -50,8 +51,9 @@ def test_a_bad_reference_is_refused_before_charging(funded, staff, simulated, se
     assert caught.value.code == "invalid_input"
     settings.MAX_IMAGE_BYTES = 100
     with pytest.raises(FriendlyError) as caught:
-        services.generate_image(venue=funded, user=staff, prompt="Soup",
-                                reference=base64.b64encode(b"x" * 200).decode())
+        services.generate_image(
+            venue=funded, user=staff, prompt="Soup", reference=base64.b64encode(b"x" * 200).decode()
+        )
     assert caught.value.code == "payload_too_large"
     assert not _charges(funded).exists() and not Asset.objects.exists()
 
@@ -141,7 +143,9 @@ def test_a_caption_chain_exhaustion_is_a_chat_alert(funded, staff, simulated, ch
     assert (Alert.objects.get().kind, Alert.objects.get().service) == ("chat", "social.writeCaption")
 
 
-@pytest.mark.parametrize(("document", "mime"), [(image_bytes("PNG"), "image/png"), (PDF_BYTES, "application/pdf")])
+@pytest.mark.parametrize(
+    ("document", "mime"), [(image_bytes("PNG"), "image/png"), (PDF_BYTES, "application/pdf")]
+)
 def test_it_imports_a_menu_from_a_photo_or_pdf(funded, staff, simulated, document, mime):
     result = services.import_menu(venue=funded, user=staff, document=document, mime=mime)
     assert result.asset.kind == Asset.Kind.OCR and result.asset.text.startswith("MENU")
@@ -233,6 +237,7 @@ def test_an_unexpected_failure_is_calm_refunded_and_logged(funded, staff, simula
 
 # --- Indexing and search when no embedding candidate is ready ------------------------------------
 
+
 @pytest.fixture
 def no_embedding_keys(chain):
     """Images and captions work; the embedding chain is the seeded default, whose keys are unset."""
@@ -287,6 +292,7 @@ def test_a_crash_while_indexing_never_fails_the_generation(funded, staff, simula
 
 # --- The caller's request id: an idempotency key -------------------------------------------------
 
+
 def test_a_repeated_request_id_is_refused_without_a_charge_or_a_call(funded, staff, simulated, monkeypatch):
     first = services.write_caption(venue=funded, user=staff, prompt="Autumn", request_id="form-1234")
     calls = []
@@ -331,15 +337,23 @@ def test_an_exhausted_edit_speaks_of_the_edit_not_of_styles(funded, staff, simul
 
 # --- What the provider sends back, and what is stored, is not the operator's upload -------------
 
+
 def _answer_with_image(monkeypatch, image: bytes) -> None:
     from resilience.types import AIOutput, CascadeResult
 
-    monkeypatch.setattr(services.cascade, "run", lambda *a, **k: CascadeResult(
-        output=AIOutput(model="m", image=image), attempts=(), answered_by="leg"))
+    monkeypatch.setattr(
+        services.cascade,
+        "run",
+        lambda *a, **k: CascadeResult(
+            output=AIOutput(model="m", image=image), attempts=(), answered_by="leg"
+        ),
+    )
 
 
 @pytest.mark.parametrize("answer", [image_bytes("GIF"), b"\x89PNG\r\n\x1a\n truncated", b"<html>oops</html>"])
-def test_an_unusable_image_answer_is_ai_unavailable_and_refunded(funded, staff, simulated, monkeypatch, answer):
+def test_an_unusable_image_answer_is_ai_unavailable_and_refunded(
+    funded, staff, simulated, monkeypatch, answer
+):
     _answer_with_image(monkeypatch, answer)
     with pytest.raises(FriendlyError) as caught:
         services.generate_image(venue=funded, user=staff, prompt="Pasta")

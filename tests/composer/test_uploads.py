@@ -9,7 +9,9 @@ from resilience.errors import FriendlyError
 from tests.composer.images import PDF_BYTES, image_bytes
 
 
-@pytest.mark.parametrize(("fmt", "mime"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+@pytest.mark.parametrize(
+    ("fmt", "mime"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
+)
 def test_it_accepts_raw_bytes_base64_and_data_urls(fmt, mime):
     data = image_bytes(fmt)
     encoded = base64.b64encode(data).decode()
@@ -63,7 +65,11 @@ def test_it_accepts_a_pdf_only_when_allowed():
 def test_size_is_checked_before_type(settings):
     settings.MAX_IMAGE_BYTES = 1000
     junk = b"\x00" * 1001  # not an image either: size must win
-    for payload in (junk, base64.b64encode(junk).decode(), "data:image/png;base64," + base64.b64encode(junk).decode()):
+    for payload in (
+        junk,
+        base64.b64encode(junk).decode(),
+        "data:image/png;base64," + base64.b64encode(junk).decode(),
+    ):
         with pytest.raises(FriendlyError) as caught:
             decode_image(payload)
         assert caught.value.code == "payload_too_large"

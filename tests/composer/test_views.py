@@ -34,6 +34,7 @@ def as_staff(client, staff):
 
 # --- Access -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("url", ["/composer/", "/library/", "/menu/import/", "/settings/ai/"])
 def test_pages_need_a_login(client, url):
     response = client.get(url)
@@ -47,8 +48,9 @@ def test_members_see_the_pages(as_staff, funded, url):
     assert b"<html" in response.content and b'id="credit-balance"' in response.content
 
 
-@pytest.mark.parametrize(("persona", "status"), [("staff", 200), ("owner", 200), ("outsider", 404),
-                                                 ("superadmin", 200)])
+@pytest.mark.parametrize(
+    ("persona", "status"), [("staff", 200), ("owner", 200), ("outsider", 404), ("superadmin", 200)]
+)
 @pytest.mark.parametrize("path", ["edit/", "image/", "download/"])
 def test_only_members_of_the_assets_venue_reach_it(client, request, image, persona, status, path):
     client.force_login(request.getfixturevalue(persona))
@@ -75,13 +77,21 @@ def test_text_assets_have_no_file(as_staff, funded):
     assert as_staff.get(f"/library/{text.pk}/download/").status_code == 404
 
 
-@pytest.mark.parametrize(("method", "url"), [("get", "/composer/image/"), ("get", "/composer/caption/"),
-                                             ("post", "/composer/"), ("post", "/library/")])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/composer/image/"),
+        ("get", "/composer/caption/"),
+        ("post", "/composer/"),
+        ("post", "/library/"),
+    ],
+)
 def test_it_rejects_the_wrong_method(as_staff, funded, method, url):
     assert getattr(as_staff, method)(url).status_code == 405
 
 
 # --- Composer -----------------------------------------------------------------------------------
+
 
 def test_generating_over_htmx_returns_the_fragment_and_the_new_balance(as_staff, funded, simulated):
     response = as_staff.post("/composer/image/", {"prompt": "Pasta", "style": "Flat lay"}, **HTMX)
@@ -107,12 +117,21 @@ def test_writing_a_caption_shows_it(as_staff, funded, simulated):
     assert Asset.objects.get().kind == Asset.Kind.TEXT
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"prompt": ""}, "Describe what you"),
-    ({"prompt": "Pasta", "reference": SimpleUploadedFile("x.txt", b"hello, not an image")}, "PNG, JPEG or WebP"),
-    ({"prompt": "Pasta", "reference": SimpleUploadedFile("x.gif", image_bytes("GIF"))}, "PNG, JPEG or WebP"),
-    ({"prompt": "Pasta", "style": "Neon"}, "Pick one of the styles"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"prompt": ""}, "Describe what you"),
+        (
+            {"prompt": "Pasta", "reference": SimpleUploadedFile("x.txt", b"hello, not an image")},
+            "PNG, JPEG or WebP",
+        ),
+        (
+            {"prompt": "Pasta", "reference": SimpleUploadedFile("x.gif", image_bytes("GIF"))},
+            "PNG, JPEG or WebP",
+        ),
+        ({"prompt": "Pasta", "style": "Neon"}, "Pick one of the styles"),
+    ],
+)
 def test_bad_input_is_a_calm_form_error_and_charges_nothing(as_staff, funded, simulated, data, message):
     response = as_staff.post("/composer/image/", data, **HTMX)
     body = response.content.decode()
@@ -144,11 +163,16 @@ def test_out_of_credits_is_a_calm_banner(as_staff, venue, simulated):
 
 # --- The friendly error banner -------------------------------------------------------------------
 
-SECRETS = {"OPENAI_API_KEY": "sk-test-SECRET-openai", "KIE_API_KEY": "kie-SECRET-key",
-           "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.slack.test/services/T000/B000/SECRETWEBHOOK"}
+SECRETS = {
+    "OPENAI_API_KEY": "sk-test-SECRET-openai",
+    "KIE_API_KEY": "kie-SECRET-key",
+    "SLACK_ALERTS_WEBHOOK_URL": "https://hooks.slack.test/services/T000/B000/SECRETWEBHOOK",
+}
 
 
-def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(as_staff, funded, simulated, chain, monkeypatch):
+def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(
+    as_staff, funded, simulated, chain, monkeypatch
+):
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     chain("image", "gone", "sensitive")
@@ -160,7 +184,7 @@ def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(as_staff, funded,
     assert "We couldn&#x27;t generate your image right now." in body
     assert "<details" in body and "<summary>Show technical details</summary>" in body
     alert = Alert.objects.get()
-    assert f"Request ID: <span class=\"request-id\">{alert.request_id}</span>" in body
+    assert f'Request ID: <span class="request-id">{alert.request_id}</span>' in body
     assert "social.generateImage" in body  # the technical detail, for support tickets
     for secret in SECRETS.values():
         assert secret not in body
@@ -193,6 +217,7 @@ def test_a_failed_full_page_post_also_shows_the_banner(as_staff, funded, simulat
 
 # --- Editor -------------------------------------------------------------------------------------
 
+
 def test_saving_an_edit_makes_a_linked_version(as_staff, image):
     page = as_staff.get(f"/library/{image.pk}/edit/")
     assert f'src="/library/{image.pk}/image/"' in page.content.decode()
@@ -201,8 +226,10 @@ def test_saving_an_edit_makes_a_linked_version(as_staff, image):
     version = Asset.objects.get(parent=image)
     assert "<html" not in body and f"Edited from #{image.pk}" in body
     assert f'src="/library/{version.pk}/image/"' in body
-    assert f"Edited from <a href=\"/library/{image.pk}/edit/\">#{image.pk}</a>" in \
-        as_staff.get(f"/library/{version.pk}/edit/").content.decode()
+    assert (
+        f'Edited from <a href="/library/{image.pk}/edit/">#{image.pk}</a>'
+        in as_staff.get(f"/library/{version.pk}/edit/").content.decode()
+    )
 
 
 def test_an_empty_edit_instruction_is_a_form_error(as_staff, image, funded):
@@ -212,6 +239,7 @@ def test_an_empty_edit_instruction_is_a_form_error(as_staff, image, funded):
 
 
 # --- Library ------------------------------------------------------------------------------------
+
 
 def test_the_library_fragment_is_served_to_htmx(as_staff, funded, image):
     response = as_staff.get("/library/", **HTMX)
@@ -261,6 +289,7 @@ def test_the_library_page_uses_a_fixed_number_of_queries(as_staff, funded, djang
 
 # --- Menu import --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("document", [image_bytes("JPEG"), PDF_BYTES])
 def test_a_menu_import_shows_the_text_and_saves_it(as_staff, funded, simulated, document):
     upload = SimpleUploadedFile("menu", document)
@@ -279,9 +308,13 @@ def test_a_menu_import_of_a_non_document_is_a_form_error(as_staff, funded, simul
 
 # --- AI settings --------------------------------------------------------------------------------
 
+
 def test_ai_settings_set_and_clear_the_venue_primary(as_staff, funded):
-    response = as_staff.post("/settings/ai/", {"image": "simulated:ok", "chat": "openai:gpt-4o", "ocr": "",
-                                               "embedding": ""}, **HTMX)
+    response = as_staff.post(
+        "/settings/ai/",
+        {"image": "simulated:ok", "chat": "openai:gpt-4o", "ocr": "", "embedding": ""},
+        **HTMX,
+    )
     assert "Saved" in response.content.decode() and "<html" not in response.content.decode()
     rows = {p.kind: (p.provider, p.model) for p in VenuePrimary.objects.filter(venue=funded)}
     assert rows == {"image": ("simulated", "ok"), "chat": ("openai", "gpt-4o")}
@@ -292,8 +325,9 @@ def test_ai_settings_set_and_clear_the_venue_primary(as_staff, funded):
 
 
 def test_ai_settings_refuse_a_model_not_offered_for_the_kind(as_staff, funded):
-    response = as_staff.post("/settings/ai/", {"image": "mistral:mistral-embed", "chat": "", "ocr": "",
-                                               "embedding": ""})
+    response = as_staff.post(
+        "/settings/ai/", {"image": "mistral:mistral-embed", "chat": "", "ocr": "", "embedding": ""}
+    )
     assert "Pick a model from the list" in response.content.decode()
     assert not VenuePrimary.objects.exists()
 
@@ -312,6 +346,7 @@ def test_a_user_without_a_venue_is_sent_home(client, django_user_model):
 
 
 # --- Double submits: one charge per rendered form ------------------------------------------------
+
 
 def _submission_ids(body: str) -> list[str]:
     import re
@@ -332,18 +367,27 @@ def _post_twice(client, url, data, *, files=None, htmx=False):
     headers = HTMX if htmx else {}
     responses = []
     for _ in range(2):
-        payload = {**data, "submission": token, **({name: make() for name, make in files.items()} if files else {})}
+        payload = {
+            **data,
+            "submission": token,
+            **({name: make() for name, make in files.items()} if files else {}),
+        }
         responses.append(client.post(url, payload, **headers))
     return token, responses
 
 
-@pytest.mark.parametrize(("url", "data", "files", "kind"), [
-    ("/composer/image/", {"prompt": "Pasta"}, None, "image"),
-    ("/composer/caption/", {"prompt": "Autumn"}, None, "chat"),
-    ("/menu/import/", {}, {"document": lambda: SimpleUploadedFile("menu.png", image_bytes())}, "ocr"),
-])
+@pytest.mark.parametrize(
+    ("url", "data", "files", "kind"),
+    [
+        ("/composer/image/", {"prompt": "Pasta"}, None, "image"),
+        ("/composer/caption/", {"prompt": "Autumn"}, None, "chat"),
+        ("/menu/import/", {}, {"document": lambda: SimpleUploadedFile("menu.png", image_bytes())}, "ocr"),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True])
-def test_a_repeated_submission_is_charged_and_run_once(as_staff, funded, simulated, url, data, files, kind, htmx):
+def test_a_repeated_submission_is_charged_and_run_once(
+    as_staff, funded, simulated, url, data, files, kind, htmx
+):
     token, (first, second) = _post_twice(as_staff, url, data, files=files, htmx=htmx)
     assert first.status_code == second.status_code == 200
     assert _charges(funded).count() == 1 and Asset.objects.count() == 1
@@ -351,7 +395,7 @@ def test_a_repeated_submission_is_charged_and_run_once(as_staff, funded, simulat
     assert gate.balance_of(funded) == START_BALANCE - gate.cost_of(kind)
     body = second.content.decode()
     assert "banner-amber" in body and "sent twice, so we&#x27;re only doing it once" in body
-    assert f"Request ID: <span class=\"request-id\">{token}</span>" in body
+    assert f'Request ID: <span class="request-id">{token}</span>' in body
     assert token not in _submission_ids(body) and _submission_ids(body)  # the next try is a new one
 
 
@@ -364,7 +408,9 @@ def test_a_repeated_edit_makes_one_version(as_staff, funded, image):
 def test_trying_again_after_a_failure_is_a_new_submission(as_staff, funded, simulated, chain):
     chain("image", "gone")
     token = _submission_ids(as_staff.get("/composer/").content.decode())[0]
-    failed = as_staff.post("/composer/image/", {"prompt": "Pasta", "submission": token}, **HTMX).content.decode()
+    failed = as_staff.post(
+        "/composer/image/", {"prompt": "Pasta", "submission": token}, **HTMX
+    ).content.decode()
     assert "couldn&#x27;t generate your image" in failed and gate.balance_of(funded) == START_BALANCE
     retry = _submission_ids(failed)[0]
     assert retry != token
@@ -411,14 +457,20 @@ def test_every_venue_page_carries_the_no_answer_banner_for_the_script(as_staff, 
 def test_an_unusable_answer_is_the_amber_banner_not_an_upload_error(as_staff, funded, simulated, monkeypatch):
     from resilience.types import AIOutput, CascadeResult
 
-    monkeypatch.setattr(services.cascade, "run", lambda *a, **k: CascadeResult(
-        output=AIOutput(model="m", image=image_bytes("GIF")), attempts=(), answered_by="leg"))
+    monkeypatch.setattr(
+        services.cascade,
+        "run",
+        lambda *a, **k: CascadeResult(
+            output=AIOutput(model="m", image=image_bytes("GIF")), attempts=(), answered_by="leg"
+        ),
+    )
     body = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX).content.decode()
     assert "banner-amber" in body and "form-error" not in body and "PNG, JPEG or WebP" not in body
     assert gate.balance_of(funded) == START_BALANCE
 
 
 # --- What each paid button costs ------------------------------------------------------------------
+
 
 def test_every_paid_button_says_what_it_costs(as_staff, funded, image):
     assert "Uses 4 credits" in as_staff.get(f"/library/{image.pk}/edit/").content.decode()
@@ -432,19 +484,29 @@ def test_a_button_the_venue_cannot_afford_says_so_before_the_click(as_staff, ven
     gate.grant(venue=venue, amount=5, note="")
     body = as_staff.post("/composer/image/", {"prompt": "Pasta"}, **HTMX).content.decode()
     assert "Saved to your Library" in body  # 5 - 4 = 1 left: not enough for another image
-    assert "Uses 4 credits<span class=\"low-balance\"> — you have 1. Ask your venue owner to top up.</span>" in body
+    assert (
+        'Uses 4 credits<span class="low-balance"> — you have 1. Ask your venue owner to top up.</span>'
+        in body
+    )
     caption = as_staff.get("/composer/").content.decode().split('id="caption-panel"')[1]
     assert "Uses 1 credit</span>" in caption and "low-balance" not in caption
 
 
-def test_after_a_failed_try_the_operator_is_told_to_choose_the_photo_again(as_staff, funded, simulated, chain):
+def test_after_a_failed_try_the_operator_is_told_to_choose_the_photo_again(
+    as_staff, funded, simulated, chain
+):
     chain("image", "gone")
     upload = SimpleUploadedFile("dish.png", image_bytes())
-    body = as_staff.post("/composer/image/", {"prompt": "Our burger", "reference": upload}, **HTMX).content.decode()
+    body = as_staff.post(
+        "/composer/image/", {"prompt": "Our burger", "reference": upload}, **HTMX
+    ).content.decode()
     assert "banner-amber" in body and "Choose your photo again" in body
     without_photo = as_staff.post("/composer/image/", {"prompt": "Our burger"}, **HTMX).content.decode()
     assert "Choose your photo again" not in without_photo
     chain("image", "ok")
-    success = as_staff.post("/composer/image/", {"prompt": "Our burger",
-                                                 "reference": SimpleUploadedFile("d.png", image_bytes())}, **HTMX)
+    success = as_staff.post(
+        "/composer/image/",
+        {"prompt": "Our burger", "reference": SimpleUploadedFile("d.png", image_bytes())},
+        **HTMX,
+    )
     assert "Choose your photo again" not in success.content.decode()

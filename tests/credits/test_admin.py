@@ -41,17 +41,27 @@ def test_the_ledger_and_holds_are_read_only(admin_client, venue, url):
     assert "req-1" in response.content.decode()
     assert admin_client.get(url + "add/").status_code == 403
     entry = LedgerEntry.objects.first()
-    assert admin_client.post(f"/admin/credits/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert admin_client.post(f"/admin/credits/ledgerentry/{entry.pk}/change/", {"amount": 999}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/credits/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert (
+        admin_client.post(f"/admin/credits/ledgerentry/{entry.pk}/change/", {"amount": 999}).status_code
+        == 403
+    )
     assert LedgerEntry.objects.filter(amount=999).count() == 0
 
 
 def test_the_grant_form_grants_through_the_gate(admin_client, venue, other_venue, superadmin):
-    response = admin_client.post(GRANT_URL, {"venues": [venue.pk, other_venue.pk], "amount": "30", "note": "Promo"})
+    response = admin_client.post(
+        GRANT_URL, {"venues": [venue.pk, other_venue.pk], "amount": "30", "note": "Promo"}
+    )
 
     assert response.status_code == 302
     assert (gate.balance_of(venue), gate.balance_of(other_venue)) == (30, 30)
-    assert set(LedgerEntry.objects.values_list("kind", "amount", "note", "by")) == {("grant", 30, "Promo", superadmin.pk)}
+    assert set(LedgerEntry.objects.values_list("kind", "amount", "note", "by")) == {
+        ("grant", 30, "Promo", superadmin.pk)
+    }
 
 
 @pytest.mark.parametrize("amount", ["0", "-3", "2.5", "lots", "", str(gate.MAX_GRANT + 1)])
@@ -116,7 +126,12 @@ def test_the_adjust_form_corrects_a_balance_through_the_gate(admin_client, venue
 
 @pytest.mark.parametrize(
     ("amount", "note", "error"),
-    [("0", "x", "can&#x27;t be zero"), ("-11", "x", "below zero"), ("1.5", "x", "whole number"), ("3", "", "required")],
+    [
+        ("0", "x", "can&#x27;t be zero"),
+        ("-11", "x", "below zero"),
+        ("1.5", "x", "whole number"),
+        ("3", "", "required"),
+    ],
 )
 def test_the_adjust_form_rejects_bad_input_and_writes_nothing(admin_client, venue, amount, note, error):
     gate.grant(venue=venue, amount=10, note="")

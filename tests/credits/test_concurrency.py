@@ -56,9 +56,9 @@ def test_only_the_calls_the_venue_can_afford_are_charged(venue):
     affordable = 3
     gate.grant(venue=venue, amount=cost * affordable + cost - 1, note="")  # 3 calls, not quite 4
 
-    results = run_together([
-        (lambda i=i: gate.charge(venue=venue, kind="image", request_id=f"req-{i}")) for i in range(THREADS)
-    ])
+    results = run_together(
+        [(lambda i=i: gate.charge(venue=venue, kind="image", request_id=f"req-{i}")) for i in range(THREADS)]
+    )
 
     charged = [r for r in results if isinstance(r, gate.Charged)]
     refused = [r for r in results if isinstance(r, FriendlyError)]
@@ -104,10 +104,13 @@ def test_a_failed_call_is_refunded_exactly_once_when_refund_races_itself(venue):
         gate.charge(venue=venue, kind="image", request_id=f"req-{i}")
 
     # Two refunders per request (the failing call and, say, a retry), all at once.
-    results = run_together([
-        (lambda i=i: gate.refund(venue=venue, request_id=f"req-{i}", note="exhausted"))
-        for i in range(4) for _ in range(2)
-    ])
+    results = run_together(
+        [
+            (lambda i=i: gate.refund(venue=venue, request_id=f"req-{i}", note="exhausted"))
+            for i in range(4)
+            for _ in range(2)
+        ]
+    )
 
     refunded = [r for r in results if isinstance(r, LedgerEntry)]
     assert len(refunded) == 4
@@ -133,7 +136,9 @@ def test_a_successful_call_is_never_refunded_even_when_capture_races_refund(venu
         assert captured != (refund is not None), "exactly one of capture and refund wins"
         hold = Hold.objects.get(request_id=f"req-{i}")
         assert hold.status == ("captured" if captured else "refunded")
-        assert LedgerEntry.objects.filter(kind="refund", request_id=f"req-{i}").count() == (0 if captured else 1)
+        assert LedgerEntry.objects.filter(kind="refund", request_id=f"req-{i}").count() == (
+            0 if captured else 1
+        )
 
 
 def test_the_reconciler_refunds_a_stale_hold_once_when_run_concurrently(venue):
@@ -150,7 +155,9 @@ def test_the_reconciler_refunds_a_stale_hold_once_when_run_concurrently(venue):
 
     assert sum(results) == 3
     assert set(LedgerEntry.objects.filter(kind="refund").values_list("request_id", flat=True)) == {
-        "stale-0", "stale-1", "stale-2"
+        "stale-0",
+        "stale-1",
+        "stale-2",
     }
     assert LedgerEntry.objects.filter(kind="refund").count() == 3
     assert Hold.objects.get(request_id="captured").status == "captured"
@@ -172,9 +179,9 @@ def test_the_provider_call_runs_outside_any_transaction(venue):
 def test_concurrent_first_grants_create_one_wallet_and_lose_nothing(venue):
     from credits.models import Wallet
 
-    results = run_together([
-        (lambda: gate.grant(venue=venue, amount=5, note="top-up")) for _ in range(THREADS)
-    ])
+    results = run_together(
+        [(lambda: gate.grant(venue=venue, amount=5, note="top-up")) for _ in range(THREADS)]
+    )
 
     assert all(isinstance(r, LedgerEntry) for r in results), results
     assert Wallet.objects.count() == 1

@@ -181,7 +181,9 @@ def test_held_captures_on_success(venue):
     assert gate.balance_of(venue) == 6
 
 
-@pytest.mark.parametrize("exc", [RuntimeError("boom"), FriendlyError("ai_unavailable", "calm"), KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "exc", [RuntimeError("boom"), FriendlyError("ai_unavailable", "calm"), KeyboardInterrupt()]
+)
 def test_held_refunds_on_any_exception_and_reraises(venue, exc):
     gate.grant(venue=venue, amount=10, note="")
 

@@ -15,17 +15,41 @@ PAGE = "/admin/super/ai-fallbacks/"
 
 
 def _rows(kind):
-    return list(ChainCandidate.objects.filter(kind=kind).order_by("priority")
-                .values_list("label", "provider", "model", "enabled", "env_key", "base_url", "notes"))
+    return list(
+        ChainCandidate.objects.filter(kind=kind)
+        .order_by("priority")
+        .values_list("label", "provider", "model", "enabled", "env_key", "base_url", "notes")
+    )
 
 
 def _post_data(specs, **override):
     """The form as the browser posts it: one list per field, in card order."""
-    data = {name: [] for name in ("uid", "label", "provider", "model_choice", "model_other", "enabled",
-                                  "env_key", "base_url", "notes")}
+    data = {
+        name: []
+        for name in (
+            "uid",
+            "label",
+            "provider",
+            "model_choice",
+            "model_other",
+            "enabled",
+            "env_key",
+            "base_url",
+            "notes",
+        )
+    }
     for i, spec in enumerate(specs):
-        row = {"uid": f"c{i}", "label": spec[0], "provider": spec[1], "model_choice": "__other__",
-               "model_other": spec[2], "enabled": "1", "env_key": "", "base_url": "", "notes": ""}
+        row = {
+            "uid": f"c{i}",
+            "label": spec[0],
+            "provider": spec[1],
+            "model_choice": "__other__",
+            "model_other": spec[2],
+            "enabled": "1",
+            "env_key": "",
+            "base_url": "",
+            "notes": "",
+        }
         row.update(spec[3] if len(spec) > 3 else {})
         for name, value in row.items():
             data[name].append(value)
@@ -88,12 +112,16 @@ def test_badges_say_ready_or_why_skipped(admin_client, monkeypatch):
 
 
 def test_saving_the_tab_replaces_the_chain_and_records_who(admin_client, superadmin):
-    specs = [("OpenAI", "openai", "gpt-image-2", {"model_choice": "gpt-image-2", "model_other": ""}),
-             ("KIE 2", "kie", "nano-banana-2", {"enabled": "0", "notes": "paused"})]
+    specs = [
+        ("OpenAI", "openai", "gpt-image-2", {"model_choice": "gpt-image-2", "model_other": ""}),
+        ("KIE 2", "kie", "nano-banana-2", {"enabled": "0", "notes": "paused"}),
+    ]
     response = admin_client.post(PAGE + "image/", _post_data(specs))
     assert response.status_code == 302 and response["Location"].endswith("/ai-fallbacks/image/")
-    assert _rows("image") == [("OpenAI", "openai", "gpt-image-2", True, "", "", ""),
-                              ("KIE 2", "kie", "nano-banana-2", False, "", "", "paused")]
+    assert _rows("image") == [
+        ("OpenAI", "openai", "gpt-image-2", True, "", "", ""),
+        ("KIE 2", "kie", "nano-banana-2", False, "", "", "paused"),
+    ]
     revision = ChainRevision.objects.filter(kind="image").first()
     assert revision.saved_by == superadmin
     page = admin_client.get(PAGE + "image/").content.decode()
@@ -107,9 +135,16 @@ def test_saving_the_tab_replaces_the_chain_and_records_who(admin_client, superad
         (("X", "nope", "m"), "provider", "Unknown provider"),
         (("X", "openai", ""), "model", "Pick a model"),
         (("X", "openai", "gpt-image-2", {"base_url": "ftp://x"}), "base_url", "Enter a full URL"),
-        (("X", "openai", "gpt-image-2", {"base_url": "http://proxy.example.com/v1"}), "base_url", "Use https://"),
-        (("X", "openai", "gpt-image-2", {"base_url": "https://proxy.example.com/v1?token=abc"}), "base_url",
-         "query string"),
+        (
+            ("X", "openai", "gpt-image-2", {"base_url": "http://proxy.example.com/v1"}),
+            "base_url",
+            "Use https://",
+        ),
+        (
+            ("X", "openai", "gpt-image-2", {"base_url": "https://proxy.example.com/v1?token=abc"}),
+            "base_url",
+            "query string",
+        ),
         (("X", "openai", "gpt-image-2", {"env_key": "my key"}), "env_key", "env key name"),
         (("", "openai", "gpt-image-2"), "label", "label"),
     ],
@@ -151,9 +186,19 @@ def test_a_failure_mid_save_from_the_page_changes_nothing(admin_client, monkeypa
 
 
 def test_the_card_partial_switches_provider_and_picks_its_first_model(admin_client):
-    response = admin_client.post(PAGE + "image/card/", {"uid": "cX", "label": "", "provider": "openai",
-                                                       "model_choice": "", "model_other": "", "enabled": "1",
-                                                       "switch_provider": "1"}, HTTP_HX_REQUEST="true")
+    response = admin_client.post(
+        PAGE + "image/card/",
+        {
+            "uid": "cX",
+            "label": "",
+            "provider": "openai",
+            "model_choice": "",
+            "model_other": "",
+            "enabled": "1",
+            "switch_provider": "1",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert '<option value="gpt-image-2" selected>' in html
@@ -213,8 +258,9 @@ def test_cards_show_the_breakers_view_of_each_candidate(admin_client, settings):
     settings.BREAKER_FAILURE_THRESHOLD = 2
     key = health.candidate_key("openai", "gpt-image-2", "")
     for _ in range(2):
-        health.record_outcome(key, ok=False, reason="model_not_found", duration_ms=120,
-                              message="The model does not exist")
+        health.record_outcome(
+            key, ok=False, reason="model_not_found", duration_ms=120, message="The model does not exist"
+        )
     html = admin_client.get(PAGE + "image/").content.decode()
     assert "fb-health-open" in html
     assert "Success (1 h): 0%" in html
@@ -248,8 +294,10 @@ def test_a_model_that_needs_a_reference_image_says_so(admin_client):
 def test_crafted_cards_are_errors_on_the_card_never_a_500(admin_client, override, field):
     before, revisions = _rows("image"), ChainRevision.objects.count()
     admin_client.raise_request_exception = False
-    response = admin_client.post(PAGE + "image/", _post_data([("Good", "kie", "nano-banana-2"),
-                                                              ("X", "openai", "gpt-image-2", override)]))
+    response = admin_client.post(
+        PAGE + "image/",
+        _post_data([("Good", "kie", "nano-banana-2"), ("X", "openai", "gpt-image-2", override)]),
+    )
     assert response.status_code == 422
     assert f'id="c1-{field.replace("_", "-")}-error"' in response.content.decode()
     assert _rows("image") == before
@@ -262,8 +310,10 @@ def test_crafted_requests_to_the_other_endpoints_never_give_a_500(admin_client):
     for url, data in [
         (PAGE + "image/card/", {}),
         (PAGE + "image/card/", {"provider": "nope", "switch_provider": "1"}),
-        (PAGE + "image/card/", {"provider": "kie", "label": "a\x00b", "base_url": "https://[::1",
-                                "switch_provider": "1"}),
+        (
+            PAGE + "image/card/",
+            {"provider": "kie", "label": "a\x00b", "base_url": "https://[::1", "switch_provider": "1"},
+        ),
         (PAGE + "video/card/", {}),
         (PAGE + "video/reset/", {}),
         (PAGE + f"image/history/{2**63 - 1}/restore/", {}),
@@ -284,8 +334,11 @@ def test_a_colleagues_save_is_never_silently_replaced(admin_client, superadmin):
     base = _base_revision(admin_client.get(PAGE + "chat/").content.decode())
     assert base == str(ChainRevision.objects.filter(kind="chat").first().pk)
     # Meanwhile a colleague (another tab, another super admin) saves the Chat chain.
-    save_chain(kind="chat", specs=[CandidateSpec("Colleague's <pick>", "openrouter", "openai/gpt-4o")],
-               user=superadmin)
+    save_chain(
+        kind="chat",
+        specs=[CandidateSpec("Colleague's <pick>", "openrouter", "openai/gpt-4o")],
+        user=superadmin,
+    )
     theirs = ChainRevision.objects.filter(kind="chat").first()
     mine = _post_data([("Mine", "openrouter", "openai/gpt-4o")], base_revision=base)
 
@@ -307,9 +360,13 @@ def test_a_failed_validation_keeps_the_revision_the_editor_loaded(admin_client, 
     from resilience.chains import CandidateSpec, save_chain
 
     base = _base_revision(admin_client.get(PAGE + "ocr/").content.decode())
-    bad = admin_client.post(PAGE + "ocr/", _post_data([("", "mistral", "mistral-ocr-latest")], base_revision=base))
+    bad = admin_client.post(
+        PAGE + "ocr/", _post_data([("", "mistral", "mistral-ocr-latest")], base_revision=base)
+    )
     assert bad.status_code == 422 and _base_revision(bad.content.decode()) == base
-    save_chain(kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin)
+    save_chain(
+        kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin
+    )
     fixed = _post_data([("Mine", "mistral", "mistral-ocr-latest")], base_revision=base)
     assert admin_client.post(PAGE + "ocr/", fixed).status_code == 409
     assert [r[0] for r in _rows("ocr")] == ["Colleague's"]
@@ -317,8 +374,9 @@ def test_a_failed_validation_keeps_the_revision_the_editor_loaded(admin_client, 
 
 @pytest.mark.parametrize("junk", ["", "abc", "-1", "99999999999999999999999", "１２"])
 def test_a_missing_or_junk_base_revision_saves_as_before(admin_client, junk):
-    response = admin_client.post(PAGE + "ocr/", _post_data([("Mine", "mistral", "mistral-ocr-latest")],
-                                                           base_revision=junk))
+    response = admin_client.post(
+        PAGE + "ocr/", _post_data([("Mine", "mistral", "mistral-ocr-latest")], base_revision=junk)
+    )
     assert response.status_code == 302
     assert [r[0] for r in _rows("ocr")] == ["Mine"]
 

@@ -15,8 +15,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _rows(kind):
-    return list(ChainCandidate.objects.filter(kind=kind).order_by("priority")
-                .values_list("label", "provider", "model", "enabled", "base_url"))
+    return list(
+        ChainCandidate.objects.filter(kind=kind)
+        .order_by("priority")
+        .values_list("label", "provider", "model", "enabled", "base_url")
+    )
 
 
 @pytest.fixture
@@ -49,7 +52,8 @@ def _save(page):
 def test_each_tab_shows_its_chain(admin_page, screenshot, kind):
     page = admin_page.open_tab(kind)
     expect(page.locator(".fb-tab.is-current")).to_contain_text(
-        {"image": "Image", "chat": "Chat / Text", "ocr": "OCR", "embedding": "Embedding"}[kind])
+        {"image": "Image", "chat": "Chat / Text", "ocr": "OCR", "embedding": "Embedding"}[kind]
+    )
     cards = page.locator("#fb-cards > li.fb-card")
     expect(cards).to_have_count(len(DEFAULT_CHAINS[kind]))
     for i, spec in enumerate(DEFAULT_CHAINS[kind], start=1):

@@ -60,6 +60,8 @@ def chain(db):
     def _chain(kind: str, legs: list[tuple[str, str, str]]) -> None:
         ChainCandidate.objects.filter(kind=kind).delete()
         for priority, (label, provider, model) in enumerate(legs, start=1):
-            ChainCandidate.objects.create(kind=kind, priority=priority, label=label, provider=provider, model=model)
+            ChainCandidate.objects.create(
+                kind=kind, priority=priority, label=label, provider=provider, model=model
+            )
 
     return _chain

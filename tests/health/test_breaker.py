@@ -32,8 +32,15 @@ def test_it_stays_closed_below_the_threshold(clock, key):
 
 @pytest.mark.parametrize(
     "reason",
-    [Reason.SERVER, Reason.TIMEOUT, Reason.RATE_LIMIT, Reason.AUTH, Reason.MODEL_NOT_FOUND, Reason.QUOTA,
-     Reason.MALFORMED_RESPONSE],
+    [
+        Reason.SERVER,
+        Reason.TIMEOUT,
+        Reason.RATE_LIMIT,
+        Reason.AUTH,
+        Reason.MODEL_NOT_FOUND,
+        Reason.QUOTA,
+        Reason.MALFORMED_RESPONSE,
+    ],
 )
 def test_it_opens_after_the_threshold_of_countable_failures(clock, key, reason):
     fail(key, reason=reason, times=3)

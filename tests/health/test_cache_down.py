@@ -102,11 +102,21 @@ def test_a_redis_that_never_answers_costs_a_bounded_wait(tmp_path):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # connections complete in the backlog; nothing ever reads or replies
-        env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0", "BTM_TESTING": "1",
-               "DJANGO_SETTINGS_MODULE": "bitethemenu.settings"}
+        env = {
+            **os.environ,
+            "REDIS_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            "BTM_TESTING": "1",
+            "DJANGO_SETTINGS_MODULE": "bitethemenu.settings",
+        }
         env.pop("DATABASE_URL", None)
-        child = subprocess.run([sys.executable, "-c", SILENT_REDIS_CHILD], cwd=root, env=env, capture_output=True,
-                               text=True, timeout=60)
+        child = subprocess.run(
+            [sys.executable, "-c", SILENT_REDIS_CHILD],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert child.returncode == 0, child.stderr[-2000:]
     allowed, state, allowed_again, seconds = json.loads(child.stdout.strip().splitlines()[-1])
     assert (allowed, state, allowed_again) == (True, "closed", True)

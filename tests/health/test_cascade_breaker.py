@@ -82,7 +82,9 @@ def test_an_exhausted_chain_shows_the_breaker_skip_in_the_alert(chain, clock):
         ask()
     assert "Only → skipped" in caught.value.technical_detail
     alert = Alert.objects.get()
-    assert [(a.outcome, a.reason, a.message) for a in alert.attempts.all()] == [("skipped", "skipped", "breaker open")]
+    assert [(a.outcome, a.reason, a.message) for a in alert.attempts.all()] == [
+        ("skipped", "skipped", "breaker open")
+    ]
 
 
 def test_the_chain_works_with_the_cache_down(chain, clock, settings, monkeypatch):
@@ -107,8 +109,9 @@ def test_the_cascade_records_stats_for_the_admin(chain, clock):
 def test_the_ai_fallbacks_card_shows_the_breaker_and_stats(admin_client, chain, clock):
     chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
     for _ in range(3):
-        health.record_outcome(sim_key("server-error"), ok=False, reason=Reason.SERVER, duration_ms=9,
-                              message="HTTP 500")
+        health.record_outcome(
+            sim_key("server-error"), ok=False, reason=Reason.SERVER, duration_ms=9, message="HTTP 500"
+        )
     html = admin_client.get("/admin/super/ai-fallbacks/chat/").content.decode()
     assert "fb-health-open" in html
     assert "one probe in 60 s" in html
@@ -116,8 +119,9 @@ def test_the_ai_fallbacks_card_shows_the_breaker_and_stats(admin_client, chain, 
     assert "Last error: server: HTTP 500" in html
 
 
-def test_a_candidate_skipped_for_the_deadline_does_not_use_up_the_probe(chain, clock, cascade_clock, settings,
-                                                                        monkeypatch):
+def test_a_candidate_skipped_for_the_deadline_does_not_use_up_the_probe(
+    chain, clock, cascade_clock, settings, monkeypatch
+):
     from resilience.providers.simulated import SimulatedAdapter
 
     settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": 3.0}

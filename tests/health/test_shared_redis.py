@@ -56,13 +56,20 @@ def redis_key(settings, monkeypatch):
 
 def test_the_breaker_opens_and_closes_on_redis(clock, redis_key):
     for _ in range(3):
-        health.record_outcome(redis_key, ok=False, reason=Reason.TIMEOUT, duration_ms=100, message="timed out")
+        health.record_outcome(
+            redis_key, ok=False, reason=Reason.TIMEOUT, duration_ms=100, message="timed out"
+        )
     assert health.allow_attempt(redis_key) is False
     clock.advance(60)
     assert health.allow_attempt(redis_key) is True
     health.record_outcome(redis_key, ok=True, duration_ms=30)
     got = health.candidate_health(redis_key)
-    assert (got.state, got.samples, got.median_latency_ms, got.last_error) == ("closed", 4, 30, "timeout: timed out")
+    assert (got.state, got.samples, got.median_latency_ms, got.last_error) == (
+        "closed",
+        4,
+        30,
+        "timeout: timed out",
+    )
 
 
 def test_threads_with_their_own_redis_connections_get_one_probe(clock, redis_key):
@@ -101,12 +108,23 @@ def test_separate_processes_sharing_redis_get_one_probe(clock, redis_key, tmp_pa
     for _ in range(3):
         health.record_outcome(redis_key, ok=False, reason=Reason.SERVER, duration_ms=5)
     go = tmp_path / "go"
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "BTM_TESTING": "1",
-           "DJANGO_SETTINGS_MODULE": "bitethemenu.settings", "BREAKER_COOLDOWN_SECONDS": "60"}
+    env = {
+        **os.environ,
+        "REDIS_URL": REDIS_URL,
+        "BTM_TESTING": "1",
+        "DJANGO_SETTINGS_MODULE": "bitethemenu.settings",
+        "BREAKER_COOLDOWN_SECONDS": "60",
+    }
     env.pop("DATABASE_URL", None)
     children = [
-        subprocess.Popen([sys.executable, "-c", CHILD, redis_key, str(clock() + 61), str(go)],
-                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, redis_key, str(clock() + 61), str(go)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
     deadline = time.monotonic() + 60

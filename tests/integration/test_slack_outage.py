@@ -26,8 +26,9 @@ def exhausting_image_chain(settings, tmp_path, venue):
     settings.SLACK_ALERTS_TIMEOUT = 1.0
     ChainCandidate.objects.filter(kind="image").delete()
     for priority, model in enumerate(["sensitive", "gone"], start=1):
-        ChainCandidate.objects.create(kind="image", priority=priority, label=f"Sim {model}",
-                                      provider="simulated", model=model)
+        ChainCandidate.objects.create(
+            kind="image", priority=priority, label=f"Sim {model}", provider="simulated", model=model
+        )
     gate.grant(venue=venue, amount=20, note="test credits")
     yield
     notify.cancel_scheduled_digests()
@@ -53,20 +54,27 @@ def test_an_exhausted_generate_is_the_same_with_slack_down_as_with_slack_off(
     baseline_seconds, baseline_error = _generate(venue, staff)
     ledger_after_baseline = _ledger_shape(venue)
 
-    stub = SlackStub(status=200 if outage == "hanging" else 500, delay=3.0 if outage == "hanging" else 0.0, body=b"")
+    stub = SlackStub(
+        status=200 if outage == "hanging" else 500, delay=3.0 if outage == "hanging" else 0.0, body=b""
+    )
     with stub:
         settings.SLACK_ALERTS_WEBHOOK_URL = closed_port_url() if outage == "refused" else stub.url
         seconds, error = _generate(venue, staff)
         # The operator's answer does not wait for Slack (which hangs 3 s per try here).
-        assert seconds < baseline_seconds + 0.5, f"{seconds:.2f}s with Slack {outage}, {baseline_seconds:.2f}s off"
+        assert seconds < baseline_seconds + 0.5, (
+            f"{seconds:.2f}s with Slack {outage}, {baseline_seconds:.2f}s off"
+        )
         assert notify.wait_for_deliveries(20)
 
     # Same calm answer…
     assert (error.code, error.user_message, error.http_status) == (
-        baseline_error.code, baseline_error.user_message, baseline_error.http_status)
+        baseline_error.code,
+        baseline_error.user_message,
+        baseline_error.http_status,
+    )
     assert error.technical_detail == baseline_error.technical_detail
     # …the same ledger movement (charge, then its refund) and the balance untouched…
-    assert _ledger_shape(venue)[len(ledger_after_baseline):] == ledger_after_baseline[1:]
+    assert _ledger_shape(venue)[len(ledger_after_baseline) :] == ledger_after_baseline[1:]
     assert gate.balance_of(venue) == 20
     # …and the super admin still gets both inbox rows; only the second one's Slack delivery failed.
     latest = Alert.objects.order_by("-id").first()

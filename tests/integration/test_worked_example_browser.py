@@ -37,13 +37,16 @@ def outage(settings, tmp_path, venue):
     settings.MEDIA_ROOT = tmp_path / "media"
     # transaction=True flushed the migration-seeded chains: build the ones this story needs.
     ChainCandidate.objects.filter(kind__in=["image", "embedding"]).delete()
-    ChainCandidate.objects.create(kind="image", priority=1, label="KIE Nano Banana 2",
-                                  provider="simulated", model="sensitive")
-    ChainCandidate.objects.create(kind="image", priority=2, label="OpenAI dall-e-3",
-                                  provider="simulated", model="gone")
+    ChainCandidate.objects.create(
+        kind="image", priority=1, label="KIE Nano Banana 2", provider="simulated", model="sensitive"
+    )
+    ChainCandidate.objects.create(
+        kind="image", priority=2, label="OpenAI dall-e-3", provider="simulated", model="gone"
+    )
     # Library indexing after a generated image stays offline and quiet.
-    ChainCandidate.objects.create(kind="embedding", priority=1, label="Sim embeddings",
-                                  provider="simulated", model="ok")
+    ChainCandidate.objects.create(
+        kind="embedding", priority=1, label="Sim embeddings", provider="simulated", model="ok"
+    )
     VenuePrimary.objects.filter(venue=venue).delete()  # the chain, not a venue primary, answers
     gate.grant(venue=venue, amount=START_BALANCE, note="test credits")
     return venue
@@ -70,7 +73,8 @@ def _shot(page: Page, name: str) -> None:
 
 
 def test_the_dall_e_3_outage_is_fixed_by_the_super_admin_without_a_deploy(
-        login, live_server, staff, outage, admin_page):
+    login, live_server, staff, outage, admin_page
+):
     image_cost = settings.CREDIT_COSTS["image"]
     assert image_cost > 0
 
@@ -130,14 +134,17 @@ def test_the_dall_e_3_outage_is_fixed_by_the_super_admin_without_a_deploy(
     admin.wait_for_load_state("networkidle")
     expect(admin.locator(".fb-tab.is-current")).to_contain_text("Image")
     dalle = admin.locator("#fb-cards > li.fb-card").filter(
-        has=admin.get_by_role("heading", name="Candidate 2: OpenAI dall-e-3"))
+        has=admin.get_by_role("heading", name="Candidate 2: OpenAI dall-e-3")
+    )
     expect(dalle).to_have_count(1)
     model = dalle.get_by_label("Model", exact=True)
     expect(model).to_have_value("gone")
     model.select_option("ok")
     # The card re-renders for the new model: wait for it before saving.
     expect(admin.locator("#fb-dirty")).to_be_visible()
-    expect(admin.locator("#fb-cards > li.fb-card").nth(1).get_by_label("Model", exact=True)).to_have_value("ok")
+    expect(admin.locator("#fb-cards > li.fb-card").nth(1).get_by_label("Model", exact=True)).to_have_value(
+        "ok"
+    )
     admin.get_by_role("button", name="Save changes").click()
     admin.wait_for_load_state("networkidle")
     expect(admin.locator(".messagelist")).to_contain_text("Saved the Image chain")
@@ -146,19 +153,23 @@ def test_the_dall_e_3_outage_is_fixed_by_the_super_admin_without_a_deploy(
     saved_card = admin.locator("#fb-cards > li.fb-card").nth(1)
     expect(saved_card.get_by_label("Display label")).to_have_value("OpenAI dall-e-3")
     expect(saved_card.get_by_label("Model", exact=True)).to_have_value("ok")
-    assert list(ChainCandidate.objects.filter(kind="image").order_by("priority")
-                .values_list("label", "model")) == [("KIE Nano Banana 2", "sensitive"), ("OpenAI dall-e-3", "ok")]
+    assert list(
+        ChainCandidate.objects.filter(kind="image").order_by("priority").values_list("label", "model")
+    ) == [("KIE Nano Banana 2", "sensitive"), ("OpenAI dall-e-3", "ok")]
     _shot(admin, "worked-example-3-chain-fixed")
 
     # 4. The operator, still on the same page, hits Generate again: the image arrives.
-    expect(operator.get_by_label("What should the photo show?")).to_have_value(PROMPT)  # what they typed is still there
+    expect(operator.get_by_label("What should the photo show?")).to_have_value(
+        PROMPT
+    )  # what they typed is still there
     generate = operator.get_by_role("button", name="Generate image")
     generate.click()
     result = panel.locator("figure.result")
     expect(result.locator("img")).to_be_visible(timeout=20_000)
     expect(panel.locator(".friendly-error")).to_have_count(0)
-    operator.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=result.locator("img").element_handle())
+    operator.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=result.locator("img").element_handle()
+    )
     asset = Asset.objects.get()
     expect(result).to_contain_text(f"Saved to your Library as #{asset.pk}")
     expect(panel).not_to_contain_text("dall-e-3")  # the operator never learns which leg answered

@@ -22,7 +22,11 @@ def chain(db):
         ChainCandidate.objects.filter(kind=kind).delete()
         rows = []
         for priority, spec in enumerate(candidates, start=1):
-            fields = spec if isinstance(spec, dict) else dict(zip(("label", "provider", "model"), spec, strict=True))
+            fields = (
+                spec
+                if isinstance(spec, dict)
+                else dict(zip(("label", "provider", "model"), spec, strict=True))
+            )
             rows.append(ChainCandidate.objects.create(kind=kind, priority=priority, **fields))
         return rows
 

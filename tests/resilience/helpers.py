@@ -23,10 +23,24 @@ PNG_B64 = base64.b64encode(PNG).decode()
 SECRET = "sk-test-SECRET-0123456789abcdef"
 
 
-def call(provider: str, kind: str, request: AIRequest, *, model: str = "m", timeout: float = 30.0,
-         base_url: str | None = None, api_key: str = SECRET):
-    return get_adapter(provider).call(kind, request, model=model, base_url=base_url or default_base_url(provider),
-                                      api_key=api_key, timeout=timeout)
+def call(
+    provider: str,
+    kind: str,
+    request: AIRequest,
+    *,
+    model: str = "m",
+    timeout: float = 30.0,
+    base_url: str | None = None,
+    api_key: str = SECRET,
+):
+    return get_adapter(provider).call(
+        kind,
+        request,
+        model=model,
+        base_url=base_url or default_base_url(provider),
+        api_key=api_key,
+        timeout=timeout,
+    )
 
 
 def sent_json(call_) -> dict:

@@ -15,7 +15,9 @@ from resilience.errors import ChainExhausted
 from resilience.primaries import set_primary
 from resilience.types import AIRequest
 
-PNG_REF = (lambda: (lambda b: (Image.new("RGB", (8, 8), "red").save(b, "PNG"), b.getvalue())[1])(io.BytesIO()))()
+PNG_REF = (
+    lambda: (lambda b: (Image.new("RGB", (8, 8), "red").save(b, "PNG"), b.getvalue())[1])(io.BytesIO())
+)()
 
 
 def outcomes(attempts):
@@ -43,15 +45,26 @@ def test_the_venue_primary_is_tried_before_the_chain(venue, chain):
 
 def test_the_same_provider_model_and_base_is_never_tried_twice(venue, chain):
     set_primary(venue=venue, kind="chat", provider="simulated", model="gone")
-    chain("chat", [("Same as primary", "simulated", "gone"), ("Again", "simulated", "gone"),
-                   ("Other", "simulated", "ok")])
+    chain(
+        "chat",
+        [
+            ("Same as primary", "simulated", "gone"),
+            ("Again", "simulated", "gone"),
+            ("Other", "simulated", "ok"),
+        ],
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
     assert [a.label for a in result.attempts] == ["Venue primary: Simulated gone", "Other"]
 
 
 def test_disabled_candidates_are_not_tried(chain):
-    chain("chat", [{"label": "Off", "provider": "simulated", "model": "ok", "enabled": False},
-                   ("On", "simulated", "ok")])
+    chain(
+        "chat",
+        [
+            {"label": "Off", "provider": "simulated", "model": "ok", "enabled": False},
+            ("On", "simulated", "ok"),
+        ],
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert [a.label for a in result.attempts] == ["On"]
 
@@ -60,13 +73,22 @@ def test_a_candidate_without_its_key_is_skipped_and_named(chain, mocked):
     chain("chat", [("GPT via OpenRouter", "openrouter", "openai/gpt-4o"), ("Sim", "simulated", "ok")])
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     skipped = result.attempts[0]
-    assert (skipped.outcome, skipped.reason, skipped.message) == ("skipped", "skipped", "OPENROUTER_API_KEY not set")
+    assert (skipped.outcome, skipped.reason, skipped.message) == (
+        "skipped",
+        "skipped",
+        "OPENROUTER_API_KEY not set",
+    )
     assert len(mocked.calls) == 0
 
 
 def test_a_custom_env_key_is_honoured(chain, monkeypatch):
-    chain("chat", [{"label": "Custom", "provider": "openrouter", "model": "m", "env_key": "MY_ROUTER_KEY"},
-                   ("Sim", "simulated", "ok")])
+    chain(
+        "chat",
+        [
+            {"label": "Custom", "provider": "openrouter", "model": "m", "env_key": "MY_ROUTER_KEY"},
+            ("Sim", "simulated", "ok"),
+        ],
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert result.attempts[0].message == "MY_ROUTER_KEY not set"
 
@@ -95,16 +117,24 @@ def test_permanent_failures_are_not_retried(chain, model, reason):
 def test_a_rate_limit_is_retried_once_after_retry_after(chain, clock):
     chain("chat", [("Busy", "simulated", "rate-limit"), ("Next", "simulated", "ok")])
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
-    assert outcomes(result.attempts) == [("Busy", "failed", "rate_limit"), ("Busy", "failed", "rate_limit"),
-                                         ("Next", "ok", "")]
+    assert outcomes(result.attempts) == [
+        ("Busy", "failed", "rate_limit"),
+        ("Busy", "failed", "rate_limit"),
+        ("Next", "ok", ""),
+    ]
     assert clock.sleeps == [1.0]
 
 
 def test_exhaustion_records_an_alert_and_raises_a_calm_error(venue, chain, exhaustions):
     chain("ocr", [("Gone", "simulated", "gone"), ("Keyless", "mistral", "mistral-ocr-latest")])
     with pytest.raises(ChainExhausted) as info:
-        cascade.run("ocr", AIRequest(document=PNG_REF), venue=venue, service="menu.importFromPhoto",
-                    request_id="req-1")
+        cascade.run(
+            "ocr",
+            AIRequest(document=PNG_REF),
+            venue=venue,
+            service="menu.importFromPhoto",
+            request_id="req-1",
+        )
     error = info.value
     assert error.http_status == 503 and error.code == "ai_unavailable"
     assert error.user_message.startswith("We couldn't read that menu")
@@ -154,8 +184,12 @@ def test_simulated_is_skipped_when_disabled(chain, settings, exhaustions):
 
 def test_similar_texts_get_similar_simulated_vectors(chain):
     chain("embedding", [("Sim", "simulated", "ok")])
-    result = cascade.run("embedding", AIRequest(inputs=("spicy tomato soup", "tomato soup", "lemon tart")),
-                         venue=None, service="api.embeddings")
+    result = cascade.run(
+        "embedding",
+        AIRequest(inputs=("spicy tomato soup", "tomato soup", "lemon tart")),
+        venue=None,
+        service="api.embeddings",
+    )
     soup, soup2, tart = result.output.vectors
     cos = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 (unit vectors)
     assert len(soup) == 256
@@ -164,16 +198,30 @@ def test_similar_texts_get_similar_simulated_vectors(chain):
 
 def test_skipping_matches_the_admins_ready_badge(chain, monkeypatch, mocked):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-set")
-    rows = chain("chat", [
-        ("Keyed, set", "openai", "gpt-4o"),
-        ("Keyed, unset", "anthropic", "claude-sonnet-4-6"),
-        {"label": "Local, no key", "provider": "openai_compatible", "model": "llama3.1",
-         "base_url": "http://llm.internal/v1"},
-        {"label": "Local, named key unset", "provider": "openai_compatible", "model": "llama3.1",
-         "base_url": "http://other.internal/v1", "env_key": "VLLM_API_KEY"},
-    ])
+    rows = chain(
+        "chat",
+        [
+            ("Keyed, set", "openai", "gpt-4o"),
+            ("Keyed, unset", "anthropic", "claude-sonnet-4-6"),
+            {
+                "label": "Local, no key",
+                "provider": "openai_compatible",
+                "model": "llama3.1",
+                "base_url": "http://llm.internal/v1",
+            },
+            {
+                "label": "Local, named key unset",
+                "provider": "openai_compatible",
+                "model": "llama3.1",
+                "base_url": "http://other.internal/v1",
+                "env_key": "VLLM_API_KEY",
+            },
+        ],
+    )
     for url in ("https://api.openai.com/v1/chat/completions", "http://llm.internal/v1/chat/completions"):
-        mocked.post(url, status=500, json={"error": {"message": "down", "type": "server_error", "code": None}})
+        mocked.post(
+            url, status=500, json={"error": {"message": "down", "type": "server_error", "code": None}}
+        )
     with pytest.raises(ChainExhausted) as info:
         cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     tried = {a.label for a in info.value.attempts if a.outcome != "skipped"}

@@ -20,10 +20,16 @@ from .helpers import PNG, PNG_B64, SECRET, png, sent_json
 from .test_kie import CREATE, CREATED, POLL, RESULT, SUCCESS, UPLOAD, record
 from .test_providers import OPENAI, chat_completion, openai_error
 
-SENSITIVE = record("fail", failCode="422",
-                   failMsg="The input or output was flagged as sensitive. Please try again with different inputs.")
-GONE = openai_error("The model `dall-e-3` does not exist or you do not have access to it.",
-                    "invalid_request_error", "model_not_found")
+SENSITIVE = record(
+    "fail",
+    failCode="422",
+    failMsg="The input or output was flagged as sensitive. Please try again with different inputs.",
+)
+GONE = openai_error(
+    "The model `dall-e-3` does not exist or you do not have access to it.",
+    "invalid_request_error",
+    "model_not_found",
+)
 IMAGE_OK = {"created": 1, "data": [{"b64_json": PNG_B64}]}
 
 
@@ -33,28 +39,47 @@ def keys(monkeypatch):
         monkeypatch.setenv(name, SECRET)
 
 
-def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(venue, chain, keys, mocked, exhaustions):
-    rows = chain("image", [("KIE Nano Banana", "kie", "google/nano-banana"),
-                           ("OpenAI last-ditch", "openai", "dall-e-3")])
+def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(
+    venue, chain, keys, mocked, exhaustions
+):
+    rows = chain(
+        "image",
+        [("KIE Nano Banana", "kie", "google/nano-banana"), ("OpenAI last-ditch", "openai", "dall-e-3")],
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=SENSITIVE)
-    mocked.post(f"{OPENAI}/images/generations", json=GONE, status=404,
-                match=[matchers.json_params_matcher({"model": "dall-e-3"}, strict_match=False)])
+    mocked.post(
+        f"{OPENAI}/images/generations",
+        json=GONE,
+        status=404,
+        match=[matchers.json_params_matcher({"model": "dall-e-3"}, strict_match=False)],
+    )
     request = AIRequest(prompt="meat pasta with basil")
 
     with pytest.raises(ChainExhausted) as info:
         cascade.run("image", request, venue=venue, service="social.generateImage", request_id="r-1")
 
     error = info.value
-    assert error.user_message == "We couldn't generate your image right now. Try again in a minute, or pick a different style."
-    assert error.technical_detail == ("social.generateImage: KIE Nano Banana → safety; "
-                                      "OpenAI last-ditch → model_not_found (404)")
-    assert [(a.outcome, a.reason) for a in error.attempts] == [("failed", "safety"), ("failed", "model_not_found")]
+    assert (
+        error.user_message
+        == "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+    )
+    assert error.technical_detail == (
+        "social.generateImage: KIE Nano Banana → safety; OpenAI last-ditch → model_not_found (404)"
+    )
+    assert [(a.outcome, a.reason) for a in error.attempts] == [
+        ("failed", "safety"),
+        ("failed", "model_not_found"),
+    ]
     assert "sensitive" in error.attempts[0].message and "does not exist" in error.attempts[1].message
     assert len(exhaustions) == 1
     alert = Alert.objects.get()
-    assert (alert.kind, alert.service, alert.venue_id, alert.request_id) == ("image", "social.generateImage",
-                                                                             venue.id, "r-1")
+    assert (alert.kind, alert.service, alert.venue_id, alert.request_id) == (
+        "image",
+        "social.generateImage",
+        venue.id,
+        "r-1",
+    )
     assert alert.attempts.count() == 2
 
     # The super admin swaps dall-e-3 for a live model (the AI Fallbacks page's save, the same service
@@ -62,8 +87,11 @@ def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(venue, ch
     specs = load_specs("image")
     assert [s.model for s in specs] == [rows[0].model, "dall-e-3"]
     save_chain(kind="image", specs=[specs[0], dataclasses.replace(specs[1], model="gpt-image-2")])
-    mocked.post(f"{OPENAI}/images/generations", json=IMAGE_OK,
-                match=[matchers.json_params_matcher({"model": "gpt-image-2"}, strict_match=False)])
+    mocked.post(
+        f"{OPENAI}/images/generations",
+        json=IMAGE_OK,
+        match=[matchers.json_params_matcher({"model": "gpt-image-2"}, strict_match=False)],
+    )
     result = cascade.run("image", request, venue=venue, service="social.generateImage")
     assert result.output.image == PNG
     assert result.answered_by == "OpenAI last-ditch"
@@ -73,7 +101,9 @@ def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(venue, ch
 
 def test_a_kie_safety_refusal_with_a_reference_is_retried_text_only(chain, keys, mocked):
     chain("image", [("KIE Nano Banana 2", "kie", "nano-banana-2")])
-    mocked.post(UPLOAD, json={"success": True, "code": 200, "data": {"downloadUrl": "https://t.example/ref.png"}})
+    mocked.post(
+        UPLOAD, json={"success": True, "code": 200, "data": {"downloadUrl": "https://t.example/ref.png"}}
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=SENSITIVE)
     mocked.post(CREATE, json=CREATED)
@@ -92,8 +122,15 @@ def test_a_kie_safety_refusal_with_a_reference_is_retried_text_only(chain, keys,
 
 def test_an_openai_safety_refusal_on_an_edit_is_retried_as_a_plain_generation(chain, keys, mocked):
     chain("image", [("OpenAI", "openai", "gpt-image-2")])
-    mocked.post(f"{OPENAI}/images/edits", status=400, json=openai_error(
-        "Your request was rejected by the safety system.", "image_generation_user_error", "moderation_blocked"))
+    mocked.post(
+        f"{OPENAI}/images/edits",
+        status=400,
+        json=openai_error(
+            "Your request was rejected by the safety system.",
+            "image_generation_user_error",
+            "moderation_blocked",
+        ),
+    )
     mocked.post(f"{OPENAI}/images/generations", json=IMAGE_OK)
     result = cascade.run("image", AIRequest(prompt="x", reference_image=PNG), venue=None, service="t")
     assert result.output.image == PNG
@@ -110,8 +147,12 @@ def test_the_edit_model_is_skipped_without_a_reference(chain, keys, mocked):
 
 def test_a_rate_limit_waits_for_retry_after_then_retries_once(chain, keys, mocked, clock):
     chain("chat", [("GPT", "openai", "gpt-4o")])
-    mocked.post(f"{OPENAI}/chat/completions", status=429, headers={"retry-after": "3"},
-                json=openai_error("Rate limit reached", "requests", "rate_limit_exceeded"))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=429,
+        headers={"retry-after": "3"},
+        json=openai_error("Rate limit reached", "requests", "rate_limit_exceeded"),
+    )
     mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Done"))
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert result.output.text == "Done"
@@ -125,8 +166,12 @@ def test_a_retry_after_given_as_an_http_date_is_honoured(chain, keys, mocked, cl
 
     chain("chat", [("GPT", "openai", "gpt-4o")])
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=6), usegmt=True)
-    mocked.post(f"{OPENAI}/chat/completions", status=503, headers={"Retry-After": later},
-                json=openai_error("The engine is currently overloaded", "server_error", None))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=503,
+        headers={"Retry-After": later},
+        json=openai_error("The engine is currently overloaded", "server_error", None),
+    )
     mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Done"))
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert result.output.text == "Done"
@@ -135,8 +180,12 @@ def test_a_retry_after_given_as_an_http_date_is_honoured(chain, keys, mocked, cl
 
 def test_a_long_retry_after_moves_on_instead_of_waiting(chain, keys, mocked, clock):
     chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
-    mocked.post(f"{OPENAI}/chat/completions", status=429, headers={"retry-after": "120"},
-                json=openai_error("Rate limit reached", "requests", "rate_limit_exceeded"))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=429,
+        headers={"retry-after": "120"},
+        json=openai_error("Rate limit reached", "requests", "rate_limit_exceeded"),
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert result.answered_by == "Sim" and clock.sleeps == []
     assert len(mocked.calls) == 1
@@ -151,9 +200,15 @@ def test_server_errors_are_retried_at_most_once(chain, keys, mocked):
 
 def test_exhausted_quota_is_not_retried(chain, keys, mocked, clock):
     chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
-    mocked.post(f"{OPENAI}/chat/completions", status=429, json=openai_error(
-        "You exceeded your current quota, please check your plan and billing details.", "insufficient_quota",
-        "insufficient_quota"))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=429,
+        json=openai_error(
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota",
+            "insufficient_quota",
+        ),
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert len(mocked.calls) == 1 and result.attempts[0].reason == "quota" and clock.sleeps == []
 
@@ -161,22 +216,31 @@ def test_exhausted_quota_is_not_retried(chain, keys, mocked, clock):
 def test_the_deadline_caps_attempts_and_skips_the_rest(chain, keys, mocked, clock, settings, exhaustions):
     settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "image": 60.0}
     settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "image": 90.0}
-    chain("image", [("KIE 2", "kie", "nano-banana-2"), ("KIE Pro", "kie", "nano-banana-pro"),
-                    ("Sim", "simulated", "ok")])
+    chain(
+        "image",
+        [
+            ("KIE 2", "kie", "nano-banana-2"),
+            ("KIE Pro", "kie", "nano-banana-pro"),
+            ("Sim", "simulated", "ok"),
+        ],
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=record("generating"))
     with pytest.raises(ChainExhausted) as info:
         cascade.run("image", AIRequest(prompt="x"), venue=None, service="social.generateImage")
     attempts = info.value.attempts
     assert [(a.label, a.reason, a.message) for a in attempts[2:]] == [
-        ("KIE Pro", "skipped", "deadline"), ("Sim", "skipped", "deadline")]
+        ("KIE Pro", "skipped", "deadline"),
+        ("Sim", "skipped", "deadline"),
+    ]
     assert [a.reason for a in attempts[:2]] == ["timeout", "timeout"]  # the one retry got what was left
     assert clock.t - 1000.0 <= 90.0
     assert len(exhaustions) == 1
 
 
-def test_a_primary_uses_its_providers_default_base_url_from_the_environment(venue, chain, keys, mocked,
-                                                                              monkeypatch):
+def test_a_primary_uses_its_providers_default_base_url_from_the_environment(
+    venue, chain, keys, mocked, monkeypatch
+):
     monkeypatch.setenv("OPENAI_BASE_URL", "https://gateway.example/v1")
     chain("chat", [])
     set_primary(venue=venue, kind="chat", provider="openai", model="gpt-4o")
@@ -185,8 +249,18 @@ def test_a_primary_uses_its_providers_default_base_url_from_the_environment(venu
 
 
 def test_the_same_model_on_another_base_url_is_a_different_candidate(chain, keys, mocked):
-    chain("chat", [("Hosted", "openai", "gpt-4o"),
-                   {"label": "Proxy", "provider": "openai", "model": "gpt-4o", "base_url": "https://proxy.example/v1"}])
+    chain(
+        "chat",
+        [
+            ("Hosted", "openai", "gpt-4o"),
+            {
+                "label": "Proxy",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "base_url": "https://proxy.example/v1",
+            },
+        ],
+    )
     mocked.post(f"{OPENAI}/chat/completions", status=404, json=GONE)
     mocked.post("https://proxy.example/v1/chat/completions", json=chat_completion("Proxy answer"))
     assert cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t").answered_by == "Proxy"
@@ -194,9 +268,16 @@ def test_the_same_model_on_another_base_url_is_a_different_candidate(chain, keys
 
 def test_no_secret_or_url_reaches_the_audit_or_the_detail(chain, keys, mocked, exhaustions):
     chain("chat", [("GPT", "openai", "gpt-4o")])
-    mocked.post(f"{OPENAI}/chat/completions", status=401, json=openai_error(
-        f"Incorrect API key provided: {SECRET}. You can find your API key at "
-        "https://platform.openai.com/account/api-keys?token=abc.", "invalid_request_error", "invalid_api_key"))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=401,
+        json=openai_error(
+            f"Incorrect API key provided: {SECRET}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys?token=abc.",
+            "invalid_request_error",
+            "invalid_api_key",
+        ),
+    )
     with pytest.raises(ChainExhausted) as info:
         cascade.run("chat", AIRequest(prompt="x"), venue=None, service="social.writeCaption")
     texts = [info.value.technical_detail, str(info.value)] + [a.message for a in info.value.attempts]
@@ -209,19 +290,34 @@ def test_no_secret_or_url_reaches_the_audit_or_the_detail(chain, keys, mocked, e
 def test_a_key_pasted_with_a_trailing_newline_still_works(chain, mocked, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", f"{SECRET}\n")
     chain("chat", [("GPT", "openai", "gpt-4o")])
-    mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Fine"),
-                match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})])
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        json=chat_completion("Fine"),
+        match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})],
+    )
     assert cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t").output.text == "Fine"
 
 
 def test_a_primary_that_is_also_a_chain_row_uses_that_rows_env_key(venue, chain, mocked, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_PROD_KEY", SECRET)
-    chain("chat", [{"label": "GPT (prod account)", "provider": "openai", "model": "gpt-4o",
-                    "env_key": "OPENAI_PROD_KEY"}])
+    chain(
+        "chat",
+        [
+            {
+                "label": "GPT (prod account)",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "env_key": "OPENAI_PROD_KEY",
+            }
+        ],
+    )
     set_primary(venue=venue, kind="chat", provider="openai", model="gpt-4o")
-    mocked.post(f"{OPENAI}/chat/completions", json=chat_completion("Answered"),
-                match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})])
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        json=chat_completion("Answered"),
+        match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})],
+    )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
     assert result.output.text == "Answered"
     assert [(a.label, a.outcome) for a in result.attempts] == [("Venue primary: OpenAI gpt-4o", "ok")]
@@ -231,8 +327,11 @@ def test_a_bad_request_moves_on_and_is_logged_as_our_bug(chain, keys, mocked, ca
     import logging
 
     chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
-    mocked.post(f"{OPENAI}/chat/completions", status=400, json=openai_error(
-        f"Invalid value for 'max_tokens' (key {SECRET}).", "invalid_request_error", None))
+    mocked.post(
+        f"{OPENAI}/chat/completions",
+        status=400,
+        json=openai_error(f"Invalid value for 'max_tokens' (key {SECRET}).", "invalid_request_error", None),
+    )
     with caplog.at_level(logging.INFO, logger="resilience.cascade"):
         result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="social.writeCaption")
     assert result.answered_by == "Sim" and len(mocked.calls) == 1  # not retried
@@ -242,10 +341,19 @@ def test_a_bad_request_moves_on_and_is_logged_as_our_bug(chain, keys, mocked, ca
 
 
 def test_two_spellings_of_one_endpoint_are_one_candidate(chain, keys, mocked):
-    chain("chat", [("Hosted", "openai", "gpt-4o"),
-                   {"label": "Same, shouted", "provider": "openai", "model": "gpt-4o",
-                    "base_url": "https://API.OpenAI.com/v1/"},
-                   ("Sim", "simulated", "ok")])
+    chain(
+        "chat",
+        [
+            ("Hosted", "openai", "gpt-4o"),
+            {
+                "label": "Same, shouted",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "base_url": "https://API.OpenAI.com/v1/",
+            },
+            ("Sim", "simulated", "ok"),
+        ],
+    )
     mocked.post(f"{OPENAI}/chat/completions", status=404, json=GONE)
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
     assert [a.label for a in result.attempts] == ["Hosted", "Sim"]
@@ -261,20 +369,26 @@ def _gif() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("image,max_bytes,problem", [
-    (_gif(), None, "not PNG, JPEG or WebP (image/gif)"),
-    (PNG[:40] + b"\x00" * 40, None, "damaged"),
-    (PNG, 64, "over"),
-])
-def test_an_image_the_library_cannot_keep_is_a_failed_leg_not_a_success(chain, keys, mocked, settings, image,
-                                                                         max_bytes, problem):
+@pytest.mark.parametrize(
+    "image,max_bytes,problem",
+    [
+        (_gif(), None, "not PNG, JPEG or WebP (image/gif)"),
+        (PNG[:40] + b"\x00" * 40, None, "damaged"),
+        (PNG, 64, "over"),
+    ],
+)
+def test_an_image_the_library_cannot_keep_is_a_failed_leg_not_a_success(
+    chain, keys, mocked, settings, image, max_bytes, problem
+):
     import base64
 
     if max_bytes:
         settings.MAX_IMAGE_BYTES = max_bytes
     chain("image", [("OpenAI", "openai", "gpt-image-2"), ("KIE", "kie", "nano-banana-2")])
-    mocked.post(f"{OPENAI}/images/generations", json={"created": 1, "data": [
-        {"b64_json": base64.b64encode(image).decode()}]})
+    mocked.post(
+        f"{OPENAI}/images/generations",
+        json={"created": 1, "data": [{"b64_json": base64.b64encode(image).decode()}]},
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=SUCCESS)
     mocked.get(RESULT, body=png("green") if not max_bytes else b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)

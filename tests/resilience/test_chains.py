@@ -21,8 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(kind: str) -> list[tuple]:
-    return list(ChainCandidate.objects.filter(kind=kind).order_by("priority")
-                .values_list("priority", "label", "provider", "model", "enabled", "env_key", "base_url"))
+    return list(
+        ChainCandidate.objects.filter(kind=kind)
+        .order_by("priority")
+        .values_list("priority", "label", "provider", "model", "enabled", "env_key", "base_url")
+    )
 
 
 def test_the_migration_seeds_exactly_the_default_chains():
@@ -42,7 +45,11 @@ def test_default_chains_validate_and_use_current_model_ids():
     for kind, specs in DEFAULT_CHAINS.items():
         assert validate_chain(kind, specs) == {}
     assert [s.model for s in DEFAULT_CHAINS["image"]] == [
-        "nano-banana-2", "nano-banana-pro", "google/nano-banana-edit", "gpt-image-2"]
+        "nano-banana-2",
+        "nano-banana-pro",
+        "google/nano-banana-edit",
+        "gpt-image-2",
+    ]
     assert DEFAULT_CHAINS["chat"][-1].model == "deepseek-v4-flash"
     assert DEFAULT_CHAINS["embedding"][0].model == "text-embedding-3-small"
 
@@ -90,8 +97,10 @@ def test_validate_chain_reports_the_bad_field_by_card_index(spec, field):
 
 def test_odd_characters_are_refused_before_the_database_sees_them():
     before = _rows("chat")
-    specs = [CandidateSpec("Nul\x00label", "openrouter", "openai/gpt-4o", notes="a\x00b"),
-             CandidateSpec("Fine", "openrouter", "openai/gpt-4o", base_url="https://[::1")]
+    specs = [
+        CandidateSpec("Nul\x00label", "openrouter", "openai/gpt-4o", notes="a\x00b"),
+        CandidateSpec("Fine", "openrouter", "openai/gpt-4o", base_url="https://[::1"),
+    ]
     with pytest.raises(ChainValidationError) as caught:
         save_chain(kind="chat", specs=specs)
     assert set(caught.value.errors[0]) == {"label", "notes"}
@@ -107,9 +116,12 @@ def test_notes_may_span_lines_and_a_long_note_up_to_the_cap_is_kept():
 
 
 def test_validate_chain_accepts_http_only_for_openai_compatible():
-    ok = [CandidateSpec("Ollama", "openai_compatible", "llama3.1", base_url="http://10.0.0.5:11434/v1"),
-          CandidateSpec("Proxy", "openai", "gpt-4o", base_url="https://proxy.example.com/v1",
-                        env_key="PROXY_OPENAI_KEY")]
+    ok = [
+        CandidateSpec("Ollama", "openai_compatible", "llama3.1", base_url="http://10.0.0.5:11434/v1"),
+        CandidateSpec(
+            "Proxy", "openai", "gpt-4o", base_url="https://proxy.example.com/v1", env_key="PROXY_OPENAI_KEY"
+        ),
+    ]
     assert validate_chain("chat", ok) == {}
 
 
@@ -135,12 +147,19 @@ def test_save_chain_replaces_the_rows_and_records_a_revision(superadmin):
 
 def test_save_chain_with_errors_writes_nothing():
     before, revisions = _rows("image"), ChainRevision.objects.count()
-    bad = [CandidateSpec("A", "openai", ""), CandidateSpec("B", "nope", "x"),
-           CandidateSpec("C", "openai", "gpt-image-2", base_url="not a url")]
+    bad = [
+        CandidateSpec("A", "openai", ""),
+        CandidateSpec("B", "nope", "x"),
+        CandidateSpec("C", "openai", "gpt-image-2", base_url="not a url"),
+    ]
     with pytest.raises(ChainValidationError) as info:
         save_chain(kind="image", specs=bad)
     assert set(info.value.errors) == {0, 1, 2}
-    assert info.value.errors[0]["model"] and info.value.errors[1]["provider"] and info.value.errors[2]["base_url"]
+    assert (
+        info.value.errors[0]["model"]
+        and info.value.errors[1]["provider"]
+        and info.value.errors[2]["base_url"]
+    )
     assert _rows("image") == before
     assert ChainRevision.objects.count() == revisions
 
@@ -222,16 +241,24 @@ def test_a_hidden_provider_is_refused_with_a_reason(settings):
 
 def test_a_save_against_an_older_revision_is_a_conflict_and_writes_nothing(superadmin):
     loaded = chains.latest_revision("ocr")
-    save_chain(kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin)
+    save_chain(
+        kind="ocr", specs=[CandidateSpec("Colleague's", "mistral", "mistral-ocr-latest")], user=superadmin
+    )
     theirs = chains.latest_revision("ocr")
     before, revisions = _rows("ocr"), ChainRevision.objects.count()
     with pytest.raises(chains.ChainConflict) as caught:
-        save_chain(kind="ocr", specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
-                   expected_revision=loaded.pk)
+        save_chain(
+            kind="ocr",
+            specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
+            expected_revision=loaded.pk,
+        )
     assert caught.value.latest == theirs
     assert _rows("ocr") == before and ChainRevision.objects.count() == revisions
-    save_chain(kind="ocr", specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
-               expected_revision=theirs.pk)
+    save_chain(
+        kind="ocr",
+        specs=[CandidateSpec("Mine", "mistral", "mistral-ocr-latest")],
+        expected_revision=theirs.pk,
+    )
     assert [r[1] for r in _rows("ocr")] == ["Mine"]
 
 

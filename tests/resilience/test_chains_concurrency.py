@@ -36,7 +36,9 @@ def test_concurrent_saves_of_one_kind_serialise_and_never_mix():
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    labels = list(ChainCandidate.objects.filter(kind="chat").order_by("priority").values_list("label", flat=True))
+    labels = list(
+        ChainCandidate.objects.filter(kind="chat").order_by("priority").values_list("label", flat=True)
+    )
     assert labels in (["A0", "A1", "A2", "A3"], ["B0", "B1", "B2"])
     assert ChainRevision.objects.filter(kind="chat").count() == revisions_before + 10
     latest = ChainRevision.objects.filter(kind="chat").first()
@@ -54,8 +56,11 @@ def test_two_editors_of_the_same_revision_racing_one_wins_the_other_is_told():
     def editor(label):
         try:
             barrier.wait(timeout=10)
-            save_chain(kind="ocr", specs=[CandidateSpec(label, "mistral", "mistral-ocr-latest")],
-                       expected_revision=loaded)
+            save_chain(
+                kind="ocr",
+                specs=[CandidateSpec(label, "mistral", "mistral-ocr-latest")],
+                expected_revision=loaded,
+            )
             outcomes.append("saved " + label)
         except ChainConflict:
             outcomes.append("conflict")

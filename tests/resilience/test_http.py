@@ -39,16 +39,26 @@ def test_a_server_that_never_answers_ends_the_call_at_its_timeout():
         silent.listen(4)
         started = time.monotonic()
         with pytest.raises(http.OutboundError) as info:
-            http.request("GET", f"http://127.0.0.1:{silent.getsockname()[1]}/v1", timeout=0.4, allow_http=True)
+            http.request(
+                "GET", f"http://127.0.0.1:{silent.getsockname()[1]}/v1", timeout=0.4, allow_http=True
+            )
         assert info.value.kind == "timeout" and time.monotonic() - started < 1.5
 
 
 def test_a_redirect_to_another_host_carries_no_credential(mocked):
-    mocked.post("https://api.anthropic.com/v1/messages", status=307,
-                headers={"Location": "https://elsewhere.example/v1/messages"})
+    mocked.post(
+        "https://api.anthropic.com/v1/messages",
+        status=307,
+        headers={"Location": "https://elsewhere.example/v1/messages"},
+    )
     mocked.post("https://elsewhere.example/v1/messages", json={"ok": True})
-    http.request("POST", "https://api.anthropic.com/v1/messages", timeout=5.0, json={"a": 1},
-                 headers={"x-api-key": KEY, "Authorization": f"Bearer {KEY}", "anthropic-version": "2023-06-01"})
+    http.request(
+        "POST",
+        "https://api.anthropic.com/v1/messages",
+        timeout=5.0,
+        json={"a": 1},
+        headers={"x-api-key": KEY, "Authorization": f"Bearer {KEY}", "anthropic-version": "2023-06-01"},
+    )
     first, second = (call.request.headers for call in mocked.calls)
     assert first["x-api-key"] == KEY
     assert "x-api-key" not in second and "Authorization" not in second
@@ -56,8 +66,11 @@ def test_a_redirect_to_another_host_carries_no_credential(mocked):
 
 
 def test_a_redirect_on_the_same_host_keeps_the_key(mocked):
-    mocked.post("https://api.anthropic.com/v1/messages", status=308,
-                headers={"Location": "https://api.anthropic.com/v2/messages"})
+    mocked.post(
+        "https://api.anthropic.com/v1/messages",
+        status=308,
+        headers={"Location": "https://api.anthropic.com/v2/messages"},
+    )
     mocked.post("https://api.anthropic.com/v2/messages", json={"ok": True})
     http.request("POST", "https://api.anthropic.com/v1/messages", timeout=5.0, headers={"x-api-key": KEY})
     assert mocked.calls[1].request.headers["x-api-key"] == KEY
@@ -66,7 +79,9 @@ def test_a_redirect_on_the_same_host_keeps_the_key(mocked):
 def test_a_redirect_to_plain_http_is_refused_before_it_is_followed(mocked):
     mocked.get("https://api.example/v1/x", status=302, headers={"Location": "http://api.example/v1/x"})
     with pytest.raises(http.OutboundError) as info:
-        http.request("GET", "https://api.example/v1/x", timeout=5.0, headers={"Authorization": f"Bearer {KEY}"})
+        http.request(
+            "GET", "https://api.example/v1/x", timeout=5.0, headers={"Authorization": f"Bearer {KEY}"}
+        )
     assert (info.value.kind, info.value.short) == ("refused_scheme", "refused http scheme")
     assert len(mocked.calls) == 1
 
@@ -87,20 +102,34 @@ def test_a_redirect_to_another_scheme_is_refused(mocked, location):
 
 def test_redirects_are_capped(mocked):
     for hop in range(5):
-        mocked.get(f"https://api.example/{hop}", status=302, headers={"Location": f"https://api.example/{hop + 1}"})
+        mocked.get(
+            f"https://api.example/{hop}", status=302, headers={"Location": f"https://api.example/{hop + 1}"}
+        )
     with pytest.raises(http.OutboundError) as info:
         http.request("GET", "https://api.example/0", timeout=5.0)
     assert info.value.kind == "too_many_redirects"
     mocked.reset()  # the later hops were never requested
 
 
-@pytest.mark.parametrize("exc,kind,short", [
-    (requests.exceptions.ConnectionError(
-        f"HTTPSConnectionPool(host='api.example', port=443): Max retries exceeded with url: /v1?key={KEY} "
-        "(Caused by NewConnectionError('Connection refused'))"), "connection", "connection refused"),
-    (requests.exceptions.ReadTimeout(f"Read timed out. (url /v1?key={KEY})"), "timeout", "timed out"),
-    (requests.exceptions.SSLError(f"certificate verify failed for /v1?key={KEY}"), "tls", "TLS handshake failed"),
-])
+@pytest.mark.parametrize(
+    "exc,kind,short",
+    [
+        (
+            requests.exceptions.ConnectionError(
+                f"HTTPSConnectionPool(host='api.example', port=443): Max retries exceeded with url: /v1?key={KEY} "
+                "(Caused by NewConnectionError('Connection refused'))"
+            ),
+            "connection",
+            "connection refused",
+        ),
+        (requests.exceptions.ReadTimeout(f"Read timed out. (url /v1?key={KEY})"), "timeout", "timed out"),
+        (
+            requests.exceptions.SSLError(f"certificate verify failed for /v1?key={KEY}"),
+            "tls",
+            "TLS handshake failed",
+        ),
+    ],
+)
 def test_transport_failures_are_fixed_phrases(mocked, exc, kind, short):
     mocked.get("https://api.example/v1", body=exc)
     with pytest.raises(http.OutboundError) as info:

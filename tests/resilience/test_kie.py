@@ -22,8 +22,17 @@ CREATED = {"code": 200, "msg": "success", "data": {"taskId": "task_nano-banana-2
 
 
 def record(state: str, **extra) -> dict:
-    data = {"taskId": "task_nano-banana-2_1765178625768", "model": "nano-banana-2", "state": state,
-            "param": "{}", "resultJson": "", "failCode": "", "failMsg": "", "costTime": 0, "completeTime": None}
+    data = {
+        "taskId": "task_nano-banana-2_1765178625768",
+        "model": "nano-banana-2",
+        "state": state,
+        "param": "{}",
+        "resultJson": "",
+        "failCode": "",
+        "failMsg": "",
+        "costTime": 0,
+        "completeTime": None,
+    }
     data.update(extra)
     return {"code": 200, "msg": "success", "data": data}
 
@@ -32,8 +41,13 @@ SUCCESS = record("success", resultJson=json.dumps({"resultUrls": [RESULT]}))
 
 
 def generate(model: str = "nano-banana-2", request: AIRequest | None = None, timeout: float = 60.0):
-    return call("kie", "image", request or AIRequest(prompt="a red fox", style="watercolour"), model=model,
-                timeout=timeout)
+    return call(
+        "kie",
+        "image",
+        request or AIRequest(prompt="a red fox", style="watercolour"),
+        model=model,
+        timeout=timeout,
+    )
 
 
 def failure(**kwargs) -> ProviderError:
@@ -45,7 +59,11 @@ def failure(**kwargs) -> ProviderError:
 
 def test_it_creates_a_task_polls_until_success_and_downloads_the_image(mocked, clock):
     mocked.post(CREATE, json=CREATED, match=[matchers.header_matcher({"Authorization": f"Bearer {SECRET}"})])
-    mocked.get(POLL, json=record("waiting"), match=[matchers.query_param_matcher({"taskId": CREATED["data"]["taskId"]})])
+    mocked.get(
+        POLL,
+        json=record("waiting"),
+        match=[matchers.query_param_matcher({"taskId": CREATED["data"]["taskId"]})],
+    )
     mocked.get(POLL, json=record("generating"))
     mocked.get(POLL, json=SUCCESS)
     mocked.get(RESULT, body=PNG, content_type="image/png")
@@ -54,8 +72,10 @@ def test_it_creates_a_task_polls_until_success_and_downloads_the_image(mocked, c
     body = sent_json(mocked.calls[0])
     assert body["model"] == "nano-banana-2"
     # Cloudflare in front of KIE may refuse a non-browser User-Agent (error 1010): every hop sends one.
-    assert all(c.request.headers["User-Agent"].startswith("Mozilla/5.0 (compatible; BiteTheMenu/")
-               for c in mocked.calls)
+    assert all(
+        c.request.headers["User-Agent"].startswith("Mozilla/5.0 (compatible; BiteTheMenu/")
+        for c in mocked.calls
+    )
     assert body["input"]["prompt"].startswith("a red fox") and "watercolour" in body["input"]["prompt"]
     assert "image_input" not in body["input"]
     assert clock.sleeps == [3.0, 3.0]  # two polls were still running
@@ -64,9 +84,15 @@ def test_it_creates_a_task_polls_until_success_and_downloads_the_image(mocked, c
 def test_a_reference_image_is_uploaded_first_and_passed_as_a_url(mocked, monkeypatch):
     monkeypatch.setenv("KIE_UPLOAD_BASE_URL", "https://upload.example")
     uploaded = "https://tempfile.redpandaai.co/xxx/ref.png"
-    mocked.post("https://upload.example/api/file-base64-upload",
-                json={"success": True, "code": 200, "msg": "File uploaded successfully",
-                      "data": {"fileName": "ref.png", "downloadUrl": uploaded, "mimeType": "image/png"}})
+    mocked.post(
+        "https://upload.example/api/file-base64-upload",
+        json={
+            "success": True,
+            "code": 200,
+            "msg": "File uploaded successfully",
+            "data": {"fileName": "ref.png", "downloadUrl": uploaded, "mimeType": "image/png"},
+        },
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=SUCCESS)
     mocked.get(RESULT, body=PNG)
@@ -77,7 +103,9 @@ def test_a_reference_image_is_uploaded_first_and_passed_as_a_url(mocked, monkeyp
 
 
 def test_the_edit_model_sends_image_urls(mocked):
-    mocked.post(UPLOAD, json={"success": True, "code": 200, "data": {"downloadUrl": "https://t.example/r.png"}})
+    mocked.post(
+        UPLOAD, json={"success": True, "code": 200, "data": {"downloadUrl": "https://t.example/r.png"}}
+    )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=SUCCESS)
     mocked.get(RESULT, body=PNG)
@@ -85,12 +113,15 @@ def test_the_edit_model_sends_image_urls(mocked):
     assert sent_json(mocked.calls[1])["input"]["image_urls"] == ["https://t.example/r.png"]
 
 
-@pytest.mark.parametrize("message", [
-    "The input or output was flagged as sensitive. Please try again with different inputs.",
-    "Content was flagged by the safety system. Try different prompts or inputs.",
-    "Invalid prompt: prompt contains prohibited content",
-    "Your prompt was caught by our AI moderator. Please adjust it and try again!",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The input or output was flagged as sensitive. Please try again with different inputs.",
+        "Content was flagged by the safety system. Try different prompts or inputs.",
+        "Invalid prompt: prompt contains prohibited content",
+        "Your prompt was caught by our AI moderator. Please adjust it and try again!",
+    ],
+)
 def test_a_failed_task_with_moderation_wording_is_safety(mocked, message):
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=record("fail", failCode="422", failMsg=message))
@@ -98,13 +129,16 @@ def test_a_failed_task_with_moderation_wording_is_safety(mocked, message):
     assert error.reason == Reason.SAFETY and message in error.short
 
 
-@pytest.mark.parametrize("fail_code,message,reason", [
-    ("500", "Internal Error", Reason.SERVER),
-    ("500", "Content flagged by upstream during an internal error", Reason.SERVER),  # 5xx is never safety
-    ("", "the server is busy", Reason.SERVER),
-    ("422", "resolution is not within the range of allowed values", Reason.BAD_REQUEST),
-    ("402", "The current credits are insufficient. Please top up.", Reason.QUOTA),
-])
+@pytest.mark.parametrize(
+    "fail_code,message,reason",
+    [
+        ("500", "Internal Error", Reason.SERVER),
+        ("500", "Content flagged by upstream during an internal error", Reason.SERVER),  # 5xx is never safety
+        ("", "the server is busy", Reason.SERVER),
+        ("422", "resolution is not within the range of allowed values", Reason.BAD_REQUEST),
+        ("402", "The current credits are insufficient. Please top up.", Reason.QUOTA),
+    ],
+)
 def test_other_failed_tasks_are_classified_by_code_and_wording(mocked, fail_code, message, reason):
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=record("fail", failCode=fail_code, failMsg=message))
@@ -135,19 +169,31 @@ def test_a_record_that_never_appears_is_not_a_bad_request(mocked):
 
 
 # Errors arrive as HTTP 200 with the error in the body `code` (PROVIDERS.md §1).
-@pytest.mark.parametrize("body,reason", [
-    ({"code": 401, "msg": "Unauthorized – Authentication failed. Please check that your Authorization and "
-      "Content-Type headers are correctly set."}, Reason.AUTH),
-    ({"code": 402, "msg": "The current credits are insufficient. Please top up."}, Reason.QUOTA),
-    ({"code": 429, "msg": "Rate limit exceeded"}, Reason.RATE_LIMIT),
-    ({"code": 422, "msg": "The page does not exist or is not published", "data": None}, Reason.MODEL_NOT_FOUND),
-    ({"code": 404, "msg": "Not found"}, Reason.MODEL_NOT_FOUND),
-    ({"code": 422, "msg": "prompt is required"}, Reason.BAD_REQUEST),
-    ({"code": 455, "msg": "Service unavailable, under maintenance"}, Reason.SERVER),
-    ({"code": 500, "msg": "This field is required"}, Reason.SERVER),
-    ({"code": 501, "msg": "Generation failed"}, Reason.SERVER),
-    ({"code": 505, "msg": "Feature disabled"}, Reason.SERVER),
-])
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (
+            {
+                "code": 401,
+                "msg": "Unauthorized – Authentication failed. Please check that your Authorization and "
+                "Content-Type headers are correctly set.",
+            },
+            Reason.AUTH,
+        ),
+        ({"code": 402, "msg": "The current credits are insufficient. Please top up."}, Reason.QUOTA),
+        ({"code": 429, "msg": "Rate limit exceeded"}, Reason.RATE_LIMIT),
+        (
+            {"code": 422, "msg": "The page does not exist or is not published", "data": None},
+            Reason.MODEL_NOT_FOUND,
+        ),
+        ({"code": 404, "msg": "Not found"}, Reason.MODEL_NOT_FOUND),
+        ({"code": 422, "msg": "prompt is required"}, Reason.BAD_REQUEST),
+        ({"code": 455, "msg": "Service unavailable, under maintenance"}, Reason.SERVER),
+        ({"code": 500, "msg": "This field is required"}, Reason.SERVER),
+        ({"code": 501, "msg": "Generation failed"}, Reason.SERVER),
+        ({"code": 505, "msg": "Feature disabled"}, Reason.SERVER),
+    ],
+)
 def test_create_task_errors_in_a_200_body(mocked, body, reason):
     mocked.post(CREATE, json=body, status=200)
     error = failure()
@@ -159,20 +205,26 @@ def test_a_rate_limit_asks_to_wait_ten_seconds(mocked):
     assert failure().retry_after == 10.0
 
 
-@pytest.mark.parametrize("status,body,reason", [
-    (403, "error code: 1010", Reason.AUTH),  # Cloudflare refusing the User-Agent
-    (502, "<html><body>Bad gateway</body></html>", Reason.SERVER),
-    (429, '{"code":429,"msg":"Rate limit exceeded"}', Reason.RATE_LIMIT),
-])
+@pytest.mark.parametrize(
+    "status,body,reason",
+    [
+        (403, "error code: 1010", Reason.AUTH),  # Cloudflare refusing the User-Agent
+        (502, "<html><body>Bad gateway</body></html>", Reason.SERVER),
+        (429, '{"code":429,"msg":"Rate limit exceeded"}', Reason.RATE_LIMIT),
+    ],
+)
 def test_errors_with_an_http_status(mocked, status, body, reason):
     mocked.post(CREATE, body=body, status=status)
     assert failure().reason == reason
 
 
-@pytest.mark.parametrize("poll_body", [
-    record("success", resultJson="{not json"),
-    record("success", resultJson=json.dumps({"resultUrls": []})),
-])
+@pytest.mark.parametrize(
+    "poll_body",
+    [
+        record("success", resultJson="{not json"),
+        record("success", resultJson=json.dumps({"resultUrls": []})),
+    ],
+)
 def test_a_success_without_a_usable_result_is_malformed(mocked, poll_body):
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=poll_body)
@@ -186,7 +238,9 @@ def test_a_result_json_object_is_tolerated(mocked):
     assert generate().image == PNG
 
 
-@pytest.mark.parametrize("body", ["<html>cloudflare</html>", json.dumps({"code": 200, "msg": "success", "data": {}})])
+@pytest.mark.parametrize(
+    "body", ["<html>cloudflare</html>", json.dumps({"code": 200, "msg": "success", "data": {}})]
+)
 def test_a_create_answer_without_a_task_id_is_malformed(mocked, body):
     mocked.post(CREATE, body=body, status=200)
     assert failure().reason == Reason.MALFORMED_RESPONSE

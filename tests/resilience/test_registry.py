@@ -8,7 +8,16 @@ from resilience.registry import available_providers, default_base_url, get_provi
 
 
 def test_every_provider_of_the_design_is_registered_with_its_defaults():
-    ids = {"kie", "openai", "openrouter", "anthropic", "deepseek", "mistral", "openai_compatible", "simulated"}
+    ids = {
+        "kie",
+        "openai",
+        "openrouter",
+        "anthropic",
+        "deepseek",
+        "mistral",
+        "openai_compatible",
+        "simulated",
+    }
     assert {id_ for id_ in ids if get_provider(id_)} == ids
     assert get_provider("openai").env_key == "OPENAI_API_KEY"
     assert "gpt-image-2" in get_provider("openai").models["image"]
@@ -49,7 +58,12 @@ def test_a_venue_primary_can_be_set_replaced_and_cleared(venue):
 
 @pytest.mark.parametrize(
     "kind,provider,model",
-    [("video", "openai", "x"), ("image", "nope", "x"), ("image", "mistral", "mistral-ocr-latest"), ("chat", "openai", " ")],
+    [
+        ("video", "openai", "x"),
+        ("image", "nope", "x"),
+        ("image", "mistral", "mistral-ocr-latest"),
+        ("chat", "openai", " "),
+    ],
 )
 def test_a_bad_primary_is_refused_with_a_friendly_error(venue, kind, provider, model):
     with pytest.raises(FriendlyError) as info:

@@ -23,8 +23,9 @@ REQUESTS = {
 
 
 def simulate(kind, model, request=None):
-    return get_adapter("simulated").call(kind, request or REQUESTS[kind], model=model, base_url="", api_key="",
-                                         timeout=1.0)
+    return get_adapter("simulated").call(
+        kind, request or REQUESTS[kind], model=model, base_url="", api_key="", timeout=1.0
+    )
 
 
 @pytest.mark.parametrize("kind", REQUESTS)
@@ -43,10 +44,17 @@ def test_different_prompts_draw_different_images():
     assert simulate("image", "ok").image != simulate("image", "ok", AIRequest(prompt="lemon tart")).image
 
 
-@pytest.mark.parametrize("model,reason", [
-    ("sensitive", Reason.SAFETY), ("rate-limit", Reason.RATE_LIMIT), ("gone", Reason.MODEL_NOT_FOUND),
-    ("timeout", Reason.TIMEOUT), ("server-error", Reason.SERVER), ("empty", Reason.MALFORMED_RESPONSE),
-])
+@pytest.mark.parametrize(
+    "model,reason",
+    [
+        ("sensitive", Reason.SAFETY),
+        ("rate-limit", Reason.RATE_LIMIT),
+        ("gone", Reason.MODEL_NOT_FOUND),
+        ("timeout", Reason.TIMEOUT),
+        ("server-error", Reason.SERVER),
+        ("empty", Reason.MALFORMED_RESPONSE),
+    ],
+)
 @pytest.mark.parametrize("kind", REQUESTS)
 def test_failing_models_fail_with_their_reason(kind, model, reason):
     with pytest.raises(ProviderError) as info:
@@ -62,5 +70,13 @@ def test_sensitive_with_reference_only_refuses_when_a_reference_is_attached():
 
 
 def test_every_simulated_model_is_listed_in_the_registry():
-    assert set(SIMULATED_MODELS) == {"ok", "sensitive", "sensitive-with-reference", "rate-limit", "gone",
-                                     "timeout", "server-error", "empty"}
+    assert set(SIMULATED_MODELS) == {
+        "ok",
+        "sensitive",
+        "sensitive-with-reference",
+        "rate-limit",
+        "gone",
+        "timeout",
+        "server-error",
+        "empty",
+    }

@@ -27,8 +27,12 @@ class Command(BaseCommand):
             staff = self._user("staff", password, superuser=False)
             owner = self._user("owner", password, superuser=False)
             venue, _ = Venue.objects.get_or_create(slug="demo-bistro", defaults={"name": "Demo Bistro"})
-            Membership.objects.get_or_create(user=owner, venue=venue, defaults={"role": Membership.Role.OWNER})
-            Membership.objects.get_or_create(user=staff, venue=venue, defaults={"role": Membership.Role.STAFF})
+            Membership.objects.get_or_create(
+                user=owner, venue=venue, defaults={"role": Membership.Role.OWNER}
+            )
+            Membership.objects.get_or_create(
+                user=staff, venue=venue, defaults={"role": Membership.Role.STAFF}
+            )
         self._seed_credits(venue, admin)
         self._seed_simulated_primaries(venue)
         self.stdout.write("Demo data ready.")

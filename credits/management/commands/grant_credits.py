@@ -37,4 +37,6 @@ class Command(BaseCommand):
             gate.grant(venue=target, amount=credits, note=note, by=user)
         except FriendlyError as exc:
             raise CommandError(f"{exc.user_message} ({exc.technical_detail})") from None
-        self.stdout.write(f"Granted {credits} credits to {target.name}; balance is now {gate.balance_of(target)}.")
+        self.stdout.write(
+            f"Granted {credits} credits to {target.name}; balance is now {gate.balance_of(target)}."
+        )
