@@ -22,11 +22,11 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from alerts import api as alerts_api
 from bitethemenu.api_auth import api_key_auth, platform_key_auth, venue_key_auth
+from bitethemenu.errors import FriendlyError, InvalidInput
 from composer import api as composer_api
 from credits import api as credits_api
 from resilience import api as resilience_api
 from resilience.chains import ChainValidationError
-from resilience.errors import FriendlyError, InvalidInput
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from ninja import Header, Query, Router, Status
 
 from bitethemenu.api_auth import venue_for_key
+from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from bitethemenu.schemas import MAX_ID, error_responses
 from composer.models import Asset
@@ -41,7 +42,6 @@ from composer.services import (
     search_library,
     write_caption,
 )
-from resilience.errors import FriendlyError
 
 router = Router(tags=["venue: composer"])
 

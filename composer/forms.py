@@ -8,10 +8,10 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from bitethemenu.errors import FriendlyError
 from composer.models import Asset
 from composer.services import PROMPT_MAX_LENGTH
 from composer.uploads import TOO_LARGE_MESSAGE, decode_image
-from resilience.errors import FriendlyError
 from resilience.registry import available_providers
 from resilience.types import KIND_LABELS, SERVICE_KINDS
 

@@ -23,13 +23,14 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 
+from bitethemenu.errors import FriendlyError, InvalidInput
 from bitethemenu.models import Venue
 from composer import search
 from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
 from resilience import cascade, primaries
-from resilience.errors import USER_MESSAGES, FriendlyError, InvalidInput
+from resilience.errors import USER_MESSAGES
 from resilience.types import AIOutput, AIRequest
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import re
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from resilience.errors import FriendlyError, InvalidInput
+from bitethemenu.errors import FriendlyError, InvalidInput
 
 # Magic bytes → MIME. The declared type (a data URL's, a browser's Content-Type) is never trusted.
 _MAGIC: tuple[tuple[bytes, str], ...] = (

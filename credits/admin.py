@@ -12,10 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from bitethemenu.admin_site import ReadOnlyAdminMixin
+from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from credits import gate
 from credits.models import Hold, LedgerEntry, Wallet
-from resilience.errors import FriendlyError
 
 
 class GrantCreditsForm(forms.Form):

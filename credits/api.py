@@ -11,11 +11,11 @@ from ninja import Router, Status
 
 from bitethemenu.access import is_venue_owner
 from bitethemenu.api_auth import venue_for_key
+from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from bitethemenu.schemas import SLUG_RE, error_responses
 from credits.gate import balance_of, grant, history
 from credits.schemas import BalanceOut, CreditsOut, GrantIn, VenueIn, VenueOut
-from resilience.errors import FriendlyError
 
 router = Router(tags=["credits"])
 admin_router = Router(tags=["admin: venues"])

@@ -26,9 +26,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bitethemenu.errors import FriendlyError, InvalidInput
 from bitethemenu.models import Venue
 from credits.models import REQUEST_ID_MAX_LENGTH, Hold, LedgerEntry, Wallet
-from resilience.errors import FriendlyError, InvalidInput
 
 logger = logging.getLogger(__name__)
 

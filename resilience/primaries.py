@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bitethemenu.errors import InvalidInput
 from bitethemenu.models import Venue
-from resilience.errors import InvalidInput
 from resilience.models import VenuePrimary
 from resilience.registry import available_providers
 from resilience.types import SERVICE_KINDS

@@ -16,11 +16,11 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
 from composer.services import new_request_id
 from credits.gate import balance_of, cost_of
-from resilience.errors import FriendlyError
 
 # These codes mean "fix what you sent": shown as a form error next to the form, not as a banner.
 INPUT_ERROR_CODES = frozenset({"invalid_input", "payload_too_large"})

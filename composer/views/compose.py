@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.forms import STYLE_PRESETS, CaptionForm, ImageForm
@@ -18,7 +19,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from resilience.errors import FriendlyError
 
 TEMPLATE = "composer/composer.html"
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.access import get_image_for_member
@@ -18,7 +19,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from resilience.errors import FriendlyError
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
+from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
 from composer import services
 from composer.forms import MenuImportForm
@@ -16,7 +17,6 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from resilience.errors import FriendlyError
 
 
 @require_http_methods(["GET", "POST"])

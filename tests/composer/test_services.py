@@ -5,11 +5,12 @@ import base64
 import pytest
 
 from alerts.models import Alert
+from bitethemenu.errors import FriendlyError
 from composer import services
 from composer.models import Asset, AssetEmbedding
 from credits import gate
 from credits.models import LedgerEntry
-from resilience.errors import ChainExhausted, FriendlyError
+from resilience.errors import ChainExhausted
 from tests.composer.conftest import START_BALANCE
 from tests.composer.images import PDF_BYTES, image_bytes
 

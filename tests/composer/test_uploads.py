@@ -4,8 +4,8 @@ import base64
 
 import pytest
 
+from bitethemenu.errors import FriendlyError
 from composer.uploads import decode_image
-from resilience.errors import FriendlyError
 from tests.composer.images import PDF_BYTES, image_bytes
 
 

@@ -197,7 +197,7 @@ def test_an_exhausted_chain_shows_the_amber_banner_and_refunds(
 def test_the_banner_has_a_red_variant_only_on_request():
     from django.template.loader import render_to_string
 
-    from resilience.errors import FriendlyError
+    from bitethemenu.errors import FriendlyError
 
     error = FriendlyError("x", "Calm & clear", "detail <b>", request_id="r1")
     amber = render_to_string("components/friendly_error.html", {"error": error})

@@ -15,9 +15,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from bitethemenu.errors import FriendlyError
 from credits import gate, reconcile
 from credits.models import Hold, LedgerEntry
-from resilience.errors import FriendlyError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from bitethemenu.errors import FriendlyError
 from credits import gate
 from credits.models import Hold, LedgerEntry, Wallet
-from resilience.errors import FriendlyError
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from resilience.errors import FriendlyError
+from bitethemenu.errors import FriendlyError
 from resilience.primaries import clear_primary, primaries_for, set_primary
 from resilience.registry import available_providers, default_base_url, get_provider, kie_upload_base_url
 

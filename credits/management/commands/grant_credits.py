@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from credits import gate
-from resilience.errors import FriendlyError
 
 
 class Command(BaseCommand):
