@@ -242,7 +242,9 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 # The `simulated` provider (offline, deterministic, fails on purpose) is offered in the admin
 # and to venues only when DEBUG is on or this flag is set.
 SIMULATED_PROVIDER_ENABLED = envbool("SIMULATED_PROVIDER_ENABLED", default=DEBUG or TESTING)
-AI_HTTP_USER_AGENT = "BiteTheMenu/0.1 (+https://bitethemenu.example)"
+# The product's public URL: in the outbound User-Agent and OpenRouter's HTTP-Referer attribution.
+AI_APP_URL = os.environ.get("AI_APP_URL", "https://bitethemenu.example").strip()
+AI_HTTP_USER_AGENT = f"BiteTheMenu/0.1 (+{AI_APP_URL})"
 # Per-attempt timeout and whole-walk deadline, seconds, per service kind.
 AI_ATTEMPT_TIMEOUT = {
     "image": envfloat("AI_IMAGE_ATTEMPT_TIMEOUT", 60.0),
@@ -261,6 +263,19 @@ AI_CHAIN_DEADLINE = {
 # call decides whether it closes again.
 BREAKER_FAILURE_THRESHOLD = envint("BREAKER_FAILURE_THRESHOLD", 3)
 BREAKER_COOLDOWN_SECONDS = envint("BREAKER_COOLDOWN_SECONDS", 60)
+# Each provider's base URL, as the official SDKs read it (`<PROVIDER>_BASE_URL`); empty means the
+# registry's default. http:// is allowed here (the operator's choice, e.g. a local proxy); the
+# system check resilience.E001 refuses anything that is not an http(s) URL with a host, naming the
+# variable, so a typo stops start-up instead of failing every call.
+AI_PROVIDER_BASE_URLS = {
+    provider: os.environ.get(f"{provider.upper()}_BASE_URL", "").strip()
+    for provider in ("kie", "openai", "openrouter", "anthropic", "deepseek", "mistral", "openai_compatible")
+}
+KIE_UPLOAD_BASE_URL = os.environ.get("KIE_UPLOAD_BASE_URL", "").strip()
+# KIE tasks: seconds between polls (KIE asks for 2–5 s, at most 10 polls/s per key), and the longest
+# a task is waited for (the attempt timeout caps it; KIE suggests giving up after 10–15 min).
+KIE_POLL_INTERVAL = envfloat("KIE_POLL_INTERVAL", 3.0)
+KIE_POLL_DEADLINE = envfloat("KIE_POLL_DEADLINE", 600.0)
 
 # --- Credits --------------------------------------------------------------------------------
 # What one call costs a venue, per service kind, in credits.

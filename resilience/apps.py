@@ -5,3 +5,6 @@ class ResilienceConfig(AppConfig):
     name = "resilience"
     verbose_name = "AI resilience"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from resilience import checks  # noqa: F401 — registers the provider settings checks

@@ -8,24 +8,29 @@
 - a candidate that cannot run is a *skipped* attempt, never an error: its env key is unset (the message
   names the key), its provider is unknown or lacks the kind, it needs a reference image and there is
   none, the breaker holds it open, or the walk's deadline has passed ("deadline");
-- each call's timeout is settings.AI_ATTEMPT_TIMEOUT[kind], capped by what is left of
-  settings.AI_CHAIN_DEADLINE[kind] for the whole walk;
-- `rate_limit`, `server`, `timeout`: at most one more try of the same candidate, after Retry-After
-  (capped at MAX_RETRY_WAIT) or RETRY_BACKOFF, and only if the wait ends before the deadline;
-- `safety` on a request with a reference image: one more try of the same candidate without it;
+- move on first: every ready candidate gets its first try before any candidate gets a second;
+- each try's timeout is settings.AI_ATTEMPT_TIMEOUT[kind], capped by an equal share of what is left
+  of settings.AI_CHAIN_DEADLINE[kind] among the ready candidates still to try (`attempt_timeout`);
+- `safety` on a request with a reference image: an immediate try of the same candidate without it
+  (a different request), at most once per candidate;
+- after the whole chain failed, `rate_limit` (Retry-After ≤ MAX_RETRY_WAIT) and `server` earn one more
+  try each, in chain order, only if the wait plus a full attempt timeout still fits before the
+  deadline. `timeout` never does; a resumable adapter (KIE) resumes its unfinished task;
 - first success wins; every try is an alerts.attempts.Attempt in the audit;
 - all failed: alerts.record.record_exhaustion(...) then ChainExhausted (a FriendlyError, 503).
 
 Database: one query of its own (the venue primary and the chain, in one round trip); record_exhaustion writes
-the alert. The breaker (resilience.health) plugs in at `breaker_skip_reason` / `breaker_record`.
+the alert. The breaker (resilience.health) plugs in at `breaker_admit` / `breaker_record`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -35,7 +40,7 @@ from django.db.models.options import Options
 from alerts.attempts import Attempt
 from bitethemenu.models import Venue
 from resilience import health
-from resilience.errors import RETRYABLE_REASONS, ChainExhausted, Reason
+from resilience.errors import SECOND_TRY_REASONS, ChainExhausted, Reason
 from resilience.models import ChainCandidate, VenuePrimary
 from resilience.providers import base
 from resilience.providers.base import ProviderError, redact
@@ -184,23 +189,32 @@ def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> s
 # --- Breaker hooks (resilience.health: state shared through the cache, never raises) ------------
 
 
-def _health_key(candidate: Candidate) -> str:
-    return candidate.key
-
-
-def breaker_skip_reason(candidate: Candidate) -> str:
-    """Why the breaker holds this candidate back ("" to try it). Called before each candidate; on a
-    half-open breaker "" means this call won the one probe."""
-    return "" if health.allow_attempt(_health_key(candidate)) else "breaker open"
+def breaker_admit(candidate: Candidate) -> health.Admission:
+    """May this candidate be called now? Called once per candidate, only for a call that will happen:
+    on a half-open breaker an allowed admission is this walk's probe (it carries the token)."""
+    return health.admit(candidate.key)
 
 
 def breaker_record(
-    candidate: Candidate, *, ok: bool, reason: str, duration_ms: int, message: str = ""
+    candidate: Candidate,
+    *,
+    ok: bool,
+    reason: str,
+    duration_ms: int,
+    message: str = "",
+    probe: str = "",
+    countable: bool = True,
 ) -> None:
     """Tell the breaker how one try went. Called after every try (not for skips); `message` is the
-    attempt's redacted short message."""
+    attempt's redacted short message; `countable=False` for a timeout our own deadline cut short."""
     health.record_outcome(
-        _health_key(candidate), ok=ok, reason=reason, duration_ms=duration_ms, message=message
+        candidate.key,
+        ok=ok,
+        reason=reason,
+        duration_ms=duration_ms,
+        message=message,
+        probe=probe,
+        countable=countable,
     )
 
 
@@ -230,21 +244,52 @@ class _Walk:
         )
 
 
-def _try_once(
-    walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str
-) -> AIOutput | ProviderError:
-    timeout = max(0.0, min(settings.AI_ATTEMPT_TIMEOUT[walk.kind], walk.remaining()))
+@dataclass
+class _Leg:
+    """One candidate's state within one walk."""
+
+    candidate: Candidate
+    api_key: str
+    request: AIRequest  # without the reference image once the safety retry has happened
+    probe: str = ""  # the half-open breaker's probe token, when this walk holds the probe
+    safety_retried: bool = False
+    resume: dict[str, Any] | None = None  # a resumable adapter's unfinished work (KIE: the task id)
+    failure: ProviderError | None = None  # the last failure, which may earn a second try
+
+
+def attempt_timeout(walk: _Walk, *, ready_left: int) -> float:
+    """The budget of the next try: the kind's attempt timeout, capped by an equal share of what is
+    left of the walk among the ready candidates still to try (this one included), so a hanging
+    candidate can never eat the time its backups need (docs/CONTRACTS.md "Per-attempt budget")."""
+    remaining = max(0.0, walk.remaining())
+    return min(settings.AI_ATTEMPT_TIMEOUT[walk.kind], remaining / max(1, ready_left), remaining)
+
+
+def _ready_after(walk: _Walk, later: list[Candidate], request: AIRequest) -> int:
+    """How many of the later candidates could still be tried: configured, and their breaker closed."""
+    configured = [c for c in later if not config_skip_reason(walk.kind, c, request)]
+    if not configured:
+        return 0
+    held_back = health.open_keys([c.key for c in configured])
+    return sum(1 for c in configured if c.key not in held_back)
+
+
+def _try_once(walk: _Walk, leg: _Leg, timeout: float) -> AIOutput | ProviderError:
+    candidate = leg.candidate
+    adapter = get_adapter(candidate.provider)
+    resume = {"resume": leg.resume} if adapter.resumable else {}
     started = base.CLOCK.now()
     try:
-        output = get_adapter(candidate.provider).call(
+        output = adapter.call(
             walk.kind,
-            request,
+            leg.request,
             model=candidate.model,
             base_url=candidate.base_url,
-            api_key=api_key,
+            api_key=leg.api_key,
             timeout=timeout,
+            **resume,
         )
-        problem = unusable(walk.kind, request, output)
+        problem = unusable(walk.kind, leg.request, output)
         result: AIOutput | ProviderError = (
             ProviderError(Reason.MALFORMED_RESPONSE, problem) if problem else output
         )
@@ -254,7 +299,15 @@ def _try_once(
         logger.exception("adapter %s crashed on %s", candidate.provider, walk.kind)
         result = ProviderError(Reason.MALFORMED_RESPONSE, "adapter error")
     duration_ms = int(max(0.0, base.CLOCK.now() - started) * 1000)
-    _audit(walk, candidate, result, duration_ms, api_key)
+    # A timeout shorter than the configured one was our deadline's doing: it says nothing about
+    # the provider, so the breaker does not count it.
+    cut_short = timeout < settings.AI_ATTEMPT_TIMEOUT[walk.kind] - 0.001
+    countable = not (isinstance(result, ProviderError) and result.reason == Reason.TIMEOUT and cut_short)
+    _audit(walk, leg, result, duration_ms, countable=countable)
+    leg.probe = ""  # the probe, if this was it, has reported
+    if isinstance(result, ProviderError):
+        leg.failure = result
+        leg.resume = result.resume
     return result
 
 
@@ -274,11 +327,24 @@ def unusable(kind: str, request: AIRequest, output: AIOutput) -> str:
     return ""
 
 
+_TASK_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def _failure_message(leg: _Leg, error: ProviderError) -> str:
+    """The redacted short message; an unfinished provider task is named after it, so the super admin
+    can see (and look up the cost of) work the provider may still bill."""
+    message = redact(error.short, secrets=(leg.api_key,))
+    if error.task_id and _TASK_ID.match(error.task_id):
+        message = f"{message} · task {error.task_id} left unfinished"
+    return message
+
+
 def _audit(
-    walk: _Walk, candidate: Candidate, result: AIOutput | ProviderError, duration_ms: int, api_key: str
+    walk: _Walk, leg: _Leg, result: AIOutput | ProviderError, duration_ms: int, *, countable: bool
 ) -> None:
+    candidate = leg.candidate
     ok = isinstance(result, AIOutput)
-    if ok:
+    if isinstance(result, AIOutput):
         attempt = Attempt(
             label=candidate.label,
             provider=candidate.provider,
@@ -294,7 +360,7 @@ def _audit(
             outcome="failed",
             reason=result.reason.value,
             status_code=result.status_code,
-            message=redact(result.short, secrets=(api_key,)),
+            message=_failure_message(leg, result),
             duration_ms=duration_ms,
         )
         if result.reason == Reason.BAD_REQUEST:
@@ -307,63 +373,107 @@ def _audit(
         else:
             logger.info("%s: %s", walk.service, attempt.summary)
     walk.attempts.append(attempt)
-    breaker_record(candidate, ok=ok, reason=attempt.reason, duration_ms=duration_ms, message=attempt.message)
+    breaker_record(
+        candidate,
+        ok=ok,
+        reason=attempt.reason,
+        duration_ms=duration_ms,
+        message=attempt.message,
+        probe=leg.probe,
+        countable=countable,
+    )
 
 
-def _retry_wait(walk: _Walk, error: ProviderError) -> float | None:
-    """Seconds to wait before the one retry, or None when a retry would not fit before the deadline."""
+def _try_leg(walk: _Walk, leg: _Leg, *, ready_left: int) -> AIOutput | None:
+    """One try of a candidate, plus the immediate retry without the reference image after a safety
+    refusal (a different request, so not a second try of the same one) — at most once per candidate
+    per walk. None when it failed."""
+    result = _try_once(walk, leg, attempt_timeout(walk, ready_left=ready_left))
+    if isinstance(result, AIOutput):
+        return result
+    if (
+        result.reason == Reason.SAFETY
+        and leg.request.has_reference
+        and not leg.safety_retried
+        and not get_adapter(leg.candidate.provider).requires_reference(walk.kind, leg.candidate.model)
+        and walk.remaining() >= MIN_ATTEMPT_SECONDS
+    ):
+        # Most KIE false positives clear on a text-only retry (seed: "retries WITHOUT the reference").
+        leg.safety_retried = True
+        leg.request = leg.request.without_reference()
+        leg.resume = None  # a new request: nothing of the refused one carries over
+        result = _try_once(walk, leg, attempt_timeout(walk, ready_left=ready_left))
+        if isinstance(result, AIOutput):
+            return result
+    return None
+
+
+def second_try_wait(walk: _Walk, leg: _Leg) -> float | None:
+    """Seconds to wait before this candidate's second try, or None when it gets none: its failure is
+    not worth a second try, the provider asked for a long wait, its breaker is open now (a second
+    try would be a second probe of a provider already judged down), or the wait plus a full attempt
+    would not fit before the deadline."""
+    error = leg.failure
+    if error is None or error.reason not in SECOND_TRY_REASONS:
+        return None
     wait = RETRY_BACKOFF if error.retry_after is None else error.retry_after
-    if wait > MAX_RETRY_WAIT or wait + MIN_ATTEMPT_SECONDS > walk.remaining():
+    if wait > MAX_RETRY_WAIT or wait + settings.AI_ATTEMPT_TIMEOUT[walk.kind] > walk.remaining():
+        return None
+    if health.is_open(leg.candidate.key):
         return None
     return wait
 
 
-def _try_candidate(walk: _Walk, candidate: Candidate, request: AIRequest, api_key: str) -> AIOutput | None:
-    """Up to three tries of one candidate: the first; one without the reference image after a safety
-    refusal; one after a transient failure. None when the candidate failed."""
-    requires_reference = get_adapter(candidate.provider).requires_reference(walk.kind, candidate.model)
-    safety_retry_left = request.has_reference and not requires_reference
-    transient_retry_left = True
-    while True:
-        result = _try_once(walk, candidate, request, api_key)
-        if isinstance(result, AIOutput):
-            return result
-        if result.reason == Reason.SAFETY and safety_retry_left and walk.remaining() >= MIN_ATTEMPT_SECONDS:
-            # Most KIE false positives clear on a text-only retry (seed: "retries WITHOUT the reference").
-            safety_retry_left = False
-            request = request.without_reference()
-            continue
-        if result.reason in RETRYABLE_REASONS and transient_retry_left:
-            wait = _retry_wait(walk, result)
-            # No retry once the breaker is open (this failure tripped it, or a failed probe re-opened
-            # it): a retry would be a second probe of a provider already judged down.
-            if wait is not None and not health.is_open(_health_key(candidate)):
-                transient_retry_left = False
-                base.CLOCK.sleep(wait)
-                continue
-        return None
-
-
-def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> CascadeResult | None:
+def _first_tries(
+    walk: _Walk, candidates: list[Candidate], request: AIRequest
+) -> tuple[CascadeResult | None, list[_Leg]]:
+    """Every candidate's first try, in order (move on first). Returns the answer, or the legs tried."""
+    tried: list[_Leg] = []
     for index, candidate in enumerate(candidates):
-        reason = config_skip_reason(walk.kind, candidate, request)
-        if not reason and walk.remaining() >= MIN_ATTEMPT_SECONDS:
-            # Last, and only for a call that will happen: on a half-open breaker this claims the probe.
-            reason = breaker_skip_reason(candidate)
-        if reason:
-            walk.skip(candidate, reason)
-            continue
         if walk.remaining() < MIN_ATTEMPT_SECONDS:
             for late in candidates[index:]:
                 walk.skip(late, config_skip_reason(walk.kind, late, request) or "deadline")
-            return None
+            break
+        reason = config_skip_reason(walk.kind, candidate, request)
+        admission = health.Admission(False) if reason else breaker_admit(candidate)
+        if not reason and not admission.allowed:
+            reason = "breaker open"
+        if reason:
+            walk.skip(candidate, reason)
+            continue
         # Stripped: a key pasted with a trailing newline would otherwise be refused by requests as an
         # invalid header ("request failed", counted as the provider being down).
         api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
-        output = _try_candidate(walk, candidate, request, api_key)
+        leg = _Leg(candidate=candidate, api_key=api_key, request=request, probe=admission.probe)
+        ready_left = 1 + _ready_after(walk, candidates[index + 1 :], request)
+        output = _try_leg(walk, leg, ready_left=ready_left)
         if output is not None:
-            return CascadeResult(output=output, attempts=tuple(walk.attempts), answered_by=candidate.label)
+            return _answered(walk, candidate, output), tried
+        tried.append(leg)
+    return None, tried
+
+
+def _second_tries(walk: _Walk, tried: list[_Leg]) -> CascadeResult | None:
+    """After the whole chain failed: one more try of each candidate whose failure was transient
+    (rate_limit with a short Retry-After, server), in chain order, while a full attempt still fits."""
+    for leg in tried:
+        wait = second_try_wait(walk, leg)
+        if wait is None:
+            continue
+        base.CLOCK.sleep(wait)
+        output = _try_leg(walk, leg, ready_left=1)
+        if output is not None:
+            return _answered(walk, leg.candidate, output)
     return None
+
+
+def _answered(walk: _Walk, candidate: Candidate, output: AIOutput) -> CascadeResult:
+    return CascadeResult(output=output, attempts=tuple(walk.attempts), answered_by=candidate.label)
+
+
+def _walk(walk: _Walk, candidates: list[Candidate], request: AIRequest) -> CascadeResult | None:
+    result, tried = _first_tries(walk, candidates, request)
+    return result or _second_tries(walk, tried)
 
 
 def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]) -> str:

@@ -26,8 +26,12 @@ class Reason(StrEnum):
     SKIPPED = "skipped"
 
 
-# Worth one more try on the same candidate (within the deadline, honouring Retry-After).
-RETRYABLE_REASONS = frozenset({Reason.RATE_LIMIT, Reason.SERVER, Reason.TIMEOUT})
+# Transient: the same call may work a moment later (KIE keeps polling a task through these).
+TRANSIENT_REASONS = frozenset({Reason.RATE_LIMIT, Reason.SERVER, Reason.TIMEOUT})
+# Worth a second try of the same candidate in one walk — only after every other candidate had its
+# first try, and only if a full attempt still fits before the deadline (DESIGN.md "Move on first").
+# A timeout is not among them: a candidate that hung once would most likely eat the rest of the walk.
+SECOND_TRY_REASONS = frozenset({Reason.RATE_LIMIT, Reason.SERVER})
 
 
 USER_MESSAGES = {

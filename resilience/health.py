@@ -8,8 +8,10 @@ A candidate is identified by `candidate_key(provider, model, base_url)`. Its bre
 - **open**: `allow_attempt` is False for `settings.BREAKER_COOLDOWN_SECONDS`; the cascade skips the
   candidate instantly (reason "skipped", message "breaker open") instead of waiting on a timeout.
 - **half_open**: the cool-down is over. Exactly one caller, across every process sharing the cache,
-  wins the probe (an atomic `cache.add` of a probe-lock key); the rest are still skipped. The probe's
-  success closes the breaker, its failure re-opens it for another cool-down.
+  wins the probe (an atomic `cache.add` of a probe-lock key, returned by `admit` as a token); the rest
+  are still skipped. The probe's own success closes the breaker, its failure re-opens it for another
+  cool-down; calls that started before the opening (stragglers) change nothing. A timeout that our own
+  deadline cut short is not counted (`countable=False`) and hands the probe on.
 
 `safety` and `bad_request` are the *request's* fault, not the provider's: they never count, and since
 the provider answered coherently they count as proof of life (they reset the run and close a
@@ -150,17 +152,17 @@ def _cache() -> Any:
 
 
 def _threshold() -> int:
-    return max(1, int(getattr(settings, "BREAKER_FAILURE_THRESHOLD", 3)))
+    return max(1, settings.BREAKER_FAILURE_THRESHOLD)
 
 
 def _cooldown() -> float:
-    return max(0.0, float(getattr(settings, "BREAKER_COOLDOWN_SECONDS", 60)))
+    return max(0.0, float(settings.BREAKER_COOLDOWN_SECONDS))
 
 
 def _probe_lock_ttl() -> int:
     # A probe that never reports back (its process died) must not block the candidate forever:
     # the lock lapses after a cool-down plus the longest per-attempt timeout.
-    longest = max(getattr(settings, "AI_ATTEMPT_TIMEOUT", {"": 60.0}).values(), default=60.0)
+    longest = max(settings.AI_ATTEMPT_TIMEOUT.values(), default=60.0)
     return int(_cooldown() + longest) + 1
 
 
@@ -212,33 +214,76 @@ def is_open(key: str) -> bool:
         return False
 
 
-def allow_attempt(key: str) -> bool:
+@dataclass(frozen=True)
+class Admission:
+    """The breaker's answer to "may I call this candidate now?". `probe` is set when this caller won
+    the one probe of a half-open breaker: pass it back to `record_outcome`, whose verdict on that
+    probe alone then closes or re-opens the breaker."""
+
+    allowed: bool
+    probe: str = ""
+
+
+def admit(key: str) -> Admission:
     """May the cascade call this candidate now? Never raises.
 
-    Closed → True. Open (cool-down running) → False. Half-open → True for exactly one caller across
-    all processes sharing the cache (the probe), False for the others until the probe reports.
-    Cache unreachable → True (the chain must work without the cache).
+    Closed → allowed. Open (cool-down running) → not allowed. Half-open → allowed for exactly one
+    caller across all processes sharing the cache (the probe, which gets a token), not for the others
+    until the probe reports. Cache unreachable → allowed (the chain must work without the cache).
     """
     base = _base(key)
     try:
         open_until = _call("get", base + ":open")
         state = _state_of(open_until)
         if state == "closed":
-            return True
+            return Admission(True)
         if state == "open":
-            return False
-        return bool(_call("add", _probe_key(base, open_until), now(), timeout=_probe_lock_ttl()))
+            return Admission(False)
+        probe = _probe_key(base, open_until)
+        if _call("add", probe, now(), timeout=_probe_lock_ttl()):
+            return Admission(True, probe=probe)
+        return Admission(False)
     except _CacheDown:
-        return True
+        return Admission(True)
 
 
-def record_outcome(key: str, *, ok: bool, reason: str = "", duration_ms: int = 0, message: str = "") -> None:
+def allow_attempt(key: str) -> bool:
+    """`admit(key).allowed`: for callers that never report back as the probe."""
+    return admit(key).allowed
+
+
+def open_keys(keys: list[str]) -> set[str]:
+    """Which of these candidates are not closed (open, or half-open awaiting a probe), in one cache
+    round trip. Empty if the cache is unreachable. Used to count the candidates a walk can still try."""
+    bases = {_base(key) + ":open": key for key in keys}
+    try:
+        values = _call("get_many", list(bases))
+    except _CacheDown:
+        return set()
+    return {bases[name] for name, open_until in values.items() if _state_of(open_until) != "closed"}
+
+
+def record_outcome(
+    key: str,
+    *,
+    ok: bool,
+    reason: str = "",
+    duration_ms: int = 0,
+    message: str = "",
+    probe: str = "",
+    countable: bool = True,
+) -> None:
     """Record one real attempt's outcome: update the breaker and the last hour's stats. Never raises.
 
     `reason` is a `Reason` value ("" on success); `message` is the attempt's short, secret-free
-    message (shown as the last error). Skipped attempts are ignored. A countable failure extends the
-    run of failures (opening the breaker at the threshold) or, on a half-open breaker, re-opens it;
-    success or a neutral failure (safety, bad_request) closes it.
+    message (shown as the last error). Skipped attempts are ignored. `countable=False` says the
+    failure tells nothing about the provider (a timeout our own deadline cut short): it is a sample,
+    never a step towards opening, and a probe that ends that way hands the probe to the next caller.
+
+    While the breaker is closed, a countable failure extends the run of failures (opening the breaker
+    at the threshold); a success or a neutral failure (safety, bad_request) resets it. Once it is open,
+    only the probe's own result decides (pass the `probe` token from `admit`): a straggler that
+    started before the opening changes nothing.
 
     Cost on the hot path (a success on a closed breaker): two cache round trips.
     """
@@ -251,14 +296,37 @@ def record_outcome(key: str, *, ok: bool, reason: str = "", duration_ms: int = 0
             _record_sample(
                 base, current.get(base + ":samples"), ok=ok, reason=reason, duration_ms=duration_ms
             )
-        if ok or reason in NEUTRAL_REASONS:
-            if base + ":open" in current or base + ":fails" in current:
-                _close(base)
-        else:
+        if not ok:
             _call("set", base + ":last_error", (now(), _error_text(reason, message)), timeout=_LAST_ERROR_TTL)
-            _count_failure(key, base, current.get(base + ":open"))
+        open_until = current.get(base + ":open")
+        if open_until is None:
+            _judge_closed(key, base, ok=ok or reason in NEUTRAL_REASONS, countable=countable, current=current)
+        elif probe and probe == _probe_key(base, open_until):
+            _judge_probe(key, base, probe, ok=ok or reason in NEUTRAL_REASONS, countable=countable)
     except _CacheDown:
         return
+
+
+def _judge_closed(key: str, base: str, *, ok: bool, countable: bool, current: dict[str, Any]) -> None:
+    if ok:
+        if base + ":fails" in current:
+            _close(base)
+    elif countable:
+        failures = _incr(base + ":fails")
+        if failures >= _threshold():
+            _open(base)
+            logger.warning("breaker opened for %s after %d consecutive failures", _safe_label(key), failures)
+
+
+def _judge_probe(key: str, base: str, probe: str, *, ok: bool, countable: bool) -> None:
+    if ok:
+        _close(base)
+        logger.info("breaker closed for %s after a successful probe", _safe_label(key))
+    elif countable:
+        _open(base)
+        logger.info("breaker re-opened for %s after a failed probe", _safe_label(key))
+    else:
+        _call("delete", probe)  # no verdict: the next caller may probe
 
 
 def _lock_for(base: str) -> threading.Lock:
@@ -297,17 +365,6 @@ def _incr(counter: str) -> int:
 
 def _close(base: str) -> None:
     _call("delete_many", [base + ":open", base + ":fails"])
-
-
-def _count_failure(key: str, base: str, open_until: float | None) -> None:
-    state = _state_of(open_until)
-    failures = _incr(base + ":fails")
-    if state == "half_open":
-        _open(base)
-        logger.info("breaker re-opened for %s after a failed probe", _safe_label(key))
-    elif state == "closed" and failures >= _threshold():
-        _open(base)
-        logger.warning("breaker opened for %s after %d consecutive failures", _safe_label(key), failures)
 
 
 def _open(base: str) -> None:

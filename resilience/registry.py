@@ -14,7 +14,6 @@ on first use and caches it, so adding a provider is one entry here plus one modu
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import import_module
@@ -36,6 +35,7 @@ SIMULATED_MODELS = [
     "gone",
     "timeout",
     "server-error",
+    "hang",
     "empty",
 ]
 
@@ -178,27 +178,29 @@ def get_provider(provider_id: str) -> ProviderSpec | None:
 def available_providers() -> list[ProviderSpec]:
     """Providers a super admin or venue may pick, in display order. `simulated` only when
     settings.SIMULATED_PROVIDER_ENABLED."""
-    show_simulated = getattr(settings, "SIMULATED_PROVIDER_ENABLED", False)
+    show_simulated = settings.SIMULATED_PROVIDER_ENABLED
     return [spec for spec in PROVIDERS.values() if spec.id != "simulated" or show_simulated]
 
 
-def _env_name(provider_id: str) -> str:
+def base_url_variable(provider_id: str) -> str:
+    """The environment variable that overrides a provider's default base URL (as the SDKs name it)."""
     return f"{provider_id.upper()}_BASE_URL"
 
 
 def default_base_url(provider_id: str) -> str:
-    """The provider's default base URL: `<PROVIDER>_BASE_URL` from the environment (read now, as the
-    official SDKs do) or the registry's default. Trailing slashes are dropped. "" for unknown ids."""
+    """The provider's default base URL: `<PROVIDER>_BASE_URL` from the environment (declared in
+    settings.AI_PROVIDER_BASE_URLS, checked at start-up) or the registry's default. Trailing slashes
+    are dropped. "" for unknown ids."""
     spec = PROVIDERS.get(provider_id)
     if spec is None:
         return ""
-    value = os.environ.get(_env_name(provider_id), "").strip() or spec.base_url
+    value = settings.AI_PROVIDER_BASE_URLS.get(provider_id, "") or spec.base_url
     return value.rstrip("/")
 
 
 def kie_upload_base_url() -> str:
     """KIE's file-upload host (reference images must be URLs): `KIE_UPLOAD_BASE_URL` or the default."""
-    return (os.environ.get("KIE_UPLOAD_BASE_URL", "").strip() or KIE_UPLOAD_BASE_URL).rstrip("/")
+    return (settings.KIE_UPLOAD_BASE_URL or KIE_UPLOAD_BASE_URL).rstrip("/")
 
 
 def effective_base_url(provider_id: str, override: str = "") -> str:

@@ -21,16 +21,25 @@ from resilience.types import AIOutput, AIRequest
 
 class ProviderError(Exception):
     """One failed call. `short` is secret-free (redacted) and shown to the super admin; `retry_after`
-    is the provider's Retry-After in seconds, when it sent one."""
+    is the provider's Retry-After in seconds, when it sent one. A resumable adapter (KIE) that leaves
+    work unfinished at the provider sets `task_id` (named in the audit: the provider may still bill it)
+    and `resume` (handed back to its next try in the same walk, so it polls the same task instead of
+    paying for a second one)."""
 
     def __init__(
-        self, reason: Reason, short: str, status_code: int | None = None, retry_after: float | None = None
+        self,
+        reason: Reason,
+        short: str,
+        status_code: int | None = None,
+        retry_after: float | None = None,
     ):
         super().__init__(short)
         self.reason = Reason(reason)
         self.short = short
         self.status_code = status_code
         self.retry_after = retry_after
+        self.task_id = ""
+        self.resume: dict[str, Any] | None = None
 
     @property
     def short(self) -> str:
@@ -42,11 +51,6 @@ class ProviderError(Exception):
         # (both read `args`) on the redacted text too, so a logged exception never shows the raw message.
         self._short = value
         self.args = (value,)
-
-    @property
-    def permanent(self) -> bool:
-        """True when retrying the same candidate cannot help."""
-        return self.reason not in {Reason.RATE_LIMIT, Reason.SERVER, Reason.TIMEOUT}
 
     def __repr__(self) -> str:
         return f"ProviderError({self.reason.value!r}, {self.short!r}, status_code={self.status_code!r})"
@@ -220,6 +224,8 @@ class Adapter:
     """
 
     provider_id = ""
+    # True when `call` takes `resume=` (the state a failed try left in ProviderError.resume).
+    resumable = False
     allow_http = False  # only openai_compatible: admin-entered http:// URLs on a private network
 
     def call(

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from resilience.errors import RETRYABLE_REASONS, Reason
+from resilience.errors import TRANSIENT_REASONS, Reason
 from resilience.providers import base
 from resilience.providers.base import (
     Adapter,
@@ -34,8 +34,6 @@ from resilience.providers.base import (
 from resilience.registry import kie_upload_base_url
 from resilience.types import AIOutput, AIRequest
 
-POLL_INTERVAL = 3.0  # seconds; KIE asks for 2–5 s between polls (≤ 10 req/s per key)
-POLL_DEADLINE = 600.0  # seconds; KIE suggests giving up after 10–15 min (the attempt timeout caps it)
 REQUEST_TIMEOUT = 30.0  # one HTTP call (create, poll, upload, download)
 NULL_RECORD_POLLS = 3  # "recordInfo is null" can appear briefly right after createTask
 # A poll that is rate limited (recordInfo allows ≤ 10 req/s per key) or hits a transient error says
@@ -52,10 +50,6 @@ _WAITING = {"waiting", "queuing", "generating"}
 
 EDIT_MODELS = {"google/nano-banana-edit"}  # prompt + image_urls, both required
 TEXT_ONLY_MODELS = {"google/nano-banana"}  # no reference input at all
-
-
-def _settings_float(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
 
 
 def browser_like_user_agent() -> str:
@@ -92,7 +86,8 @@ def envelope_error(code: int, message: str) -> ProviderError:
     lowered = message.lower()
     if code == 401:
         return ProviderError(Reason.AUTH, short, code)
-    if code == 402 or "credits are insufficient" in lowered:
+    if code in (402, 433) or "credits are insufficient" in lowered:
+        # 433: the sub-key's usage limit is reached — out of credit as far as this key goes.
         return ProviderError(Reason.QUOTA, short, code)
     if code == 429:
         return ProviderError(Reason.RATE_LIMIT, short, code, retry_after=RATE_LIMIT_WAIT)
@@ -142,21 +137,67 @@ def result_url(data: dict[str, Any]) -> str:
 
 class KieAdapter(Adapter):
     provider_id = "kie"
+    resumable = True
 
     def requires_reference(self, kind: str, model: str) -> bool:
         return kind == "image" and model in EDIT_MODELS
 
     def call(
-        self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
+        self,
+        kind: str,
+        request: AIRequest,
+        *,
+        model: str,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        resume: dict[str, Any] | None = None,
     ) -> AIOutput:
+        """One try: upload the reference, create the task, poll it, download the result. With `resume`
+        (what an earlier try of this walk left in ProviderError.resume) it polls that task instead:
+        KIE bills a task that completes after we stopped waiting, so one request never pays twice."""
         if kind != "image":
             raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
-        ends_at = base.CLOCK.now() + min(timeout, _settings_float("KIE_POLL_DEADLINE", POLL_DEADLINE))
+        ends_at = base.CLOCK.now() + min(timeout, settings.KIE_POLL_DEADLINE)
         headers = {"Authorization": f"Bearer {api_key}", "User-Agent": browser_like_user_agent()}
+        task_id = str((resume or {}).get("task_id") or "")
+        if not task_id:
+            task_id = self.start_task(
+                model, request, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at
+            )
+        try:
+            url = self.wait_for_result(
+                task_id, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at
+            )
+        except _TaskEnded as ended:
+            raise ended.error from None
+        except ProviderError as error:
+            # Still queued or generating as far as we know: name it, and let a second try resume it.
+            error.task_id = task_id
+            error.resume = {"task_id": task_id}
+            raise
+        try:
+            image = self.download(url, ends_at=ends_at)
+        except ProviderError as error:
+            error.resume = {"task_id": task_id}  # finished and billed: a second try only downloads
+            raise
+        return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))
+
+    def start_task(
+        self,
+        model: str,
+        request: AIRequest,
+        *,
+        base_url: str,
+        headers: dict[str, str],
+        api_key: str,
+        ends_at: float,
+    ) -> str:
+        """Upload the reference image (when the model takes one), then createTask: the task id."""
         reference_url = None
         if request.has_reference and model not in TEXT_ONLY_MODELS:
             reference_url = self.upload(request, headers=headers, api_key=api_key, ends_at=ends_at)
-        task_id = self.create_task(
+        return self.create_task(
             model,
             task_input(model, image_prompt(request), reference_url),
             base_url=base_url,
@@ -164,11 +205,6 @@ class KieAdapter(Adapter):
             api_key=api_key,
             ends_at=ends_at,
         )
-        url = self.wait_for_result(
-            task_id, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at
-        )
-        image = self.download(url, ends_at=ends_at)
-        return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))
 
     # -- steps --
 
@@ -256,16 +292,26 @@ class KieAdapter(Adapter):
     def wait_for_result(
         self, task_id: str, *, base_url: str, headers: dict[str, str], api_key: str, ends_at: float
     ) -> str:
-        """Poll until success (→ the result URL), fail (→ classified), or the deadline (→ timeout)."""
-        interval = _settings_float("KIE_POLL_INTERVAL", POLL_INTERVAL)
-        null_records = 0
-        poll_errors = 0
+        """Poll until the task ends: its result URL on success. A task that ended badly raises
+        _TaskEnded (nothing left to resume); the deadline or a run of poll errors raise ProviderError
+        (the task may still be running)."""
+        record = self.poll(task_id, base_url=base_url, headers=headers, api_key=api_key, ends_at=ends_at)
+        try:
+            return self.interpret(record, api_key=api_key)
+        except ProviderError as error:
+            raise _TaskEnded(error) from None
+
+    def poll(
+        self, task_id: str, *, base_url: str, headers: dict[str, str], api_key: str, ends_at: float
+    ) -> dict[str, Any]:
+        """recordInfo until the task leaves the waiting states (→ its record) or the deadline passes
+        (→ timeout). Transient poll errors are tolerated a few times in a row: they say nothing about
+        the task, which keeps running."""
+        null_records = poll_errors = 0
         state = "waiting"
-        while True:
-            if base.CLOCK.now() >= ends_at:
-                raise ProviderError(Reason.TIMEOUT, f"still {state} when the poll deadline passed")
+        while base.CLOCK.now() < ends_at:
             try:
-                data = self._kie_json(
+                record = self._kie_json(
                     "GET",
                     f"{base_url}/api/v1/jobs/recordInfo",
                     headers=headers,
@@ -277,27 +323,36 @@ class KieAdapter(Adapter):
                 poll_errors = 0
             except ProviderError as error:
                 poll_errors += 1
-                if error.reason not in RETRYABLE_REASONS or poll_errors >= POLL_ERRORS_TOLERATED:
+                if error.reason not in TRANSIENT_REASONS or poll_errors >= POLL_ERRORS_TOLERATED:
                     raise
-                wait = max(interval, error.retry_after or 0.0)
-                base.CLOCK.sleep(min(wait, max(0.0, ends_at - base.CLOCK.now())))
+                self._pause(max(settings.KIE_POLL_INTERVAL, error.retry_after or 0.0), ends_at)
                 continue
             except _NullRecord:
                 null_records += 1
                 if null_records >= NULL_RECORD_POLLS:
                     # The task vanished: not our bad request (§8) — a fresh createTask may work.
-                    raise ProviderError(Reason.SERVER, "task not found (recordInfo is null)", 422) from None
-                data = {"state": "waiting"}
-            state = str(data.get("state") or "")
-            if state == "success":
-                return result_url(data)
-            if state == "fail":
-                raise self.fail(task_failure(data), api_key=api_key)
-            if state and state not in _WAITING:
-                raise malformed(f"unknown task state {state[:20]}", 200)
-            state = state or "waiting"
-            # Use the whole budget: the last sleep ends exactly at the deadline.
-            base.CLOCK.sleep(min(interval, max(0.0, ends_at - base.CLOCK.now())))
+                    error = ProviderError(Reason.SERVER, "task not found (recordInfo is null)", 422)
+                    raise _TaskEnded(error) from None
+                record = {"state": "waiting"}
+            state = str(record.get("state") or "") or "waiting"
+            if state not in _WAITING:
+                return record
+            self._pause(settings.KIE_POLL_INTERVAL, ends_at)
+        raise ProviderError(Reason.TIMEOUT, f"still {state} when the poll deadline passed")
+
+    def interpret(self, record: dict[str, Any], *, api_key: str) -> str:
+        """A finished task's record: the result URL, or the classified failure."""
+        state = str(record.get("state") or "")
+        if state == "success":
+            return result_url(record)
+        if state == "fail":
+            raise self.fail(task_failure(record), api_key=api_key)
+        raise malformed(f"unknown task state {state[:20]}", 200)
+
+    @staticmethod
+    def _pause(seconds: float, ends_at: float) -> None:
+        # Use the whole budget: the last sleep ends exactly at the deadline.
+        base.CLOCK.sleep(min(seconds, max(0.0, ends_at - base.CLOCK.now())))
 
     def download(self, url: str, *, ends_at: float) -> bytes:
         """Fetch the finished image (no key: KIE result URLs are public, and expire after ~24 h)."""
@@ -343,6 +398,14 @@ def _envelope_code(value: Any) -> int:
         return int(float(str(value).strip()))
     except (TypeError, ValueError, OverflowError):
         return 500
+
+
+class _TaskEnded(Exception):
+    """The task ended without a usable result: `error` says why; there is nothing to resume."""
+
+    def __init__(self, error: ProviderError):
+        super().__init__(error.short)
+        self.error = error
 
 
 class _NullRecord(Exception):

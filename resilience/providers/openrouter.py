@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from resilience.errors import Reason
 from resilience.providers.base import (
     ProviderError,
@@ -28,8 +30,13 @@ class OpenRouterAdapter(OpenAIShaped):
     provider_id = "openrouter"
 
     def headers(self, api_key: str) -> dict[str, str]:
-        # Optional attribution headers (https://openrouter.ai/docs/api-reference/overview#headers).
-        return {**super().headers(api_key), "X-Title": "BiteTheMenu"}
+        # Optional app attribution (https://openrouter.ai/docs/app-attribution): X-OpenRouter-Title is
+        # the current name of the header (X-Title is its legacy alias), HTTP-Referer the app's URL.
+        return {
+            **super().headers(api_key),
+            "HTTP-Referer": settings.AI_APP_URL,
+            "X-OpenRouter-Title": "BiteTheMenu",
+        }
 
     def image(
         self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
@@ -77,6 +84,8 @@ class OpenRouterAdapter(OpenAIShaped):
             return ProviderError(Reason.QUOTA, short, status)
         if status == 429:
             return ProviderError(Reason.RATE_LIMIT, short, status)
+        if status == 524:  # Cloudflare "a timeout occurred": the upstream model did not answer in time
+            return ProviderError(Reason.TIMEOUT, short, status)
         if (status == 400 and "not a valid model id" in lowered) or (
             status == 404 and "no endpoints found" in lowered
         ):

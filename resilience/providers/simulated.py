@@ -6,7 +6,8 @@ It follows the real code path (the cascade calls it like any adapter). Model ids
   vectors, so texts sharing words have similar vectors (cosine).
 - `sensitive`: always refused for safety. `sensitive-with-reference`: refused only when a reference
   image is attached (the text-only retry then succeeds, like most KIE false positives).
-- `rate-limit` (429, Retry-After 1 s), `gone` (404 model_not_found), `timeout`, `server-error` (500),
+- `rate-limit` (429, Retry-After 1 s), `gone` (404 model_not_found), `timeout` (at once), `hang` (uses
+  the whole attempt timeout, on resilience.providers.base.CLOCK, then times out), `server-error` (500),
   `empty` (a "success" with no output: malformed_response).
 Unknown model ids behave as `ok`.
 """
@@ -19,6 +20,7 @@ import math
 import re
 
 from resilience.errors import Reason
+from resilience.providers import base
 from resilience.providers.base import Adapter, ProviderError, image_prompt
 from resilience.types import AIOutput, AIRequest
 
@@ -42,6 +44,10 @@ class SimulatedAdapter(Adapter):
     def call(
         self, kind: str, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
     ) -> AIOutput:
+        if model == "hang":
+            # A provider that never answers: the whole attempt's budget passes, then a timeout.
+            base.CLOCK.sleep(timeout)
+            raise ProviderError(Reason.TIMEOUT, "timed out (simulated hang)")
         self._maybe_fail(model, request)
         if kind == "image":
             return AIOutput(

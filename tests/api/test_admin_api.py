@@ -44,8 +44,8 @@ ALERT_FIELDS = {
 # --- Providers ------------------------------------------------------------------------------------
 
 
-def test_it_lists_providers_with_defaults_and_models(admin_api, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy.example/v1/")
+def test_it_lists_providers_with_defaults_and_models(admin_api, settings):
+    settings.AI_PROVIDER_BASE_URLS = {**settings.AI_PROVIDER_BASE_URLS, "openai": "https://proxy.example/v1/"}
     providers = {p["id"]: p for p in admin_api.get("/admin/providers").json()}
     openai = providers["openai"]
     assert set(openai) == {"id", "label", "env_key", "base_url", "models"}
@@ -65,8 +65,8 @@ def test_it_lists_providers_with_defaults_and_models(admin_api, monkeypatch):
         ("https://[broken/v1", ""),
     ],
 )
-def test_a_provider_base_url_never_shows_credentials(admin_api, monkeypatch, env, shown):
-    monkeypatch.setenv("OPENAI_BASE_URL", env)
+def test_a_provider_base_url_never_shows_credentials(admin_api, settings, env, shown):
+    settings.AI_PROVIDER_BASE_URLS = {**settings.AI_PROVIDER_BASE_URLS, "openai": env}
     response = admin_api.get("/admin/providers")
     assert response.status_code == 200
     assert {p["id"]: p for p in response.json()}["openai"]["base_url"] == shown

@@ -88,8 +88,9 @@ def test_after_the_cool_down_it_lets_exactly_one_probe_through(clock, key):
 def test_a_successful_probe_closes_it(clock, key):
     open_breaker(key)
     clock.advance(61)
-    assert health.allow_attempt(key) is True
-    health.record_outcome(key, ok=True, duration_ms=42)
+    admission = health.admit(key)
+    assert admission.allowed and admission.probe
+    health.record_outcome(key, ok=True, duration_ms=42, probe=admission.probe)
     assert health.candidate_health(key).state == "closed"
     assert health.candidate_health(key).consecutive_failures == 0
     assert all(health.allow_attempt(key) for _ in range(3))
@@ -98,8 +99,8 @@ def test_a_successful_probe_closes_it(clock, key):
 def test_a_failed_probe_reopens_it_for_another_cool_down(clock, key):
     open_breaker(key)
     clock.advance(61)
-    assert health.allow_attempt(key) is True
-    fail(key, reason=Reason.TIMEOUT)
+    admission = health.admit(key)
+    health.record_outcome(key, ok=False, reason=Reason.TIMEOUT, duration_ms=5, probe=admission.probe)
     assert health.candidate_health(key).state == "open"
     clock.advance(59)
     assert health.allow_attempt(key) is False
@@ -115,6 +116,44 @@ def test_one_failure_too_many_while_open_does_not_extend_the_cool_down(clock, ke
     fail(key)  # a straggler that started before the breaker opened
     clock.advance(31)
     assert health.allow_attempt(key) is True
+
+
+def test_only_the_probe_decides_a_half_open_breaker(clock, key):
+    open_breaker(key)
+    clock.advance(61)
+    probe = health.admit(key).probe
+    # Stragglers that started before the opening answer while the probe is in flight: no verdict.
+    health.record_outcome(key, ok=True, duration_ms=42)
+    assert health.candidate_health(key).state == "half_open"
+    fail(key, times=5)
+    assert health.candidate_health(key).state == "half_open"
+    assert health.allow_attempt(key) is False  # the probe is still out
+    health.record_outcome(key, ok=True, duration_ms=42, probe=probe)
+    assert health.candidate_health(key).state == "closed"
+
+
+def test_a_success_from_a_straggler_does_not_close_an_open_breaker(clock, key):
+    open_breaker(key)
+    clock.advance(10)
+    health.record_outcome(key, ok=True, duration_ms=42)
+    assert health.candidate_health(key).state == "open"
+
+
+def test_a_timeout_our_own_deadline_cut_short_never_opens_it(clock, key):
+    for _ in range(10):
+        health.record_outcome(key, ok=False, reason=Reason.TIMEOUT, duration_ms=5, countable=False)
+    assert health.candidate_health(key).state == "closed"
+    assert health.candidate_health(key).consecutive_failures == 0
+    assert health.candidate_health(key).samples == 10  # still seen in the stats
+
+
+def test_a_probe_cut_short_by_our_deadline_hands_the_probe_on(clock, key):
+    open_breaker(key)
+    clock.advance(61)
+    probe = health.admit(key).probe
+    health.record_outcome(key, ok=False, reason=Reason.TIMEOUT, duration_ms=5, probe=probe, countable=False)
+    assert health.candidate_health(key).state == "half_open"
+    assert health.admit(key).probe  # the next caller probes
 
 
 def test_two_threads_sharing_the_cache_get_one_probe_between_them(clock, key):

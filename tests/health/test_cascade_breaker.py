@@ -34,15 +34,24 @@ def test_an_open_breaker_skips_the_candidate_instantly_and_the_backup_answers(ch
     assert result.attempts[0].duration_ms == 0
 
 
-def test_the_cascade_trips_the_breaker_and_stops_retrying_once_it_is_open(chain, clock, cascade_clock):
+def test_the_cascade_trips_the_breaker_and_then_skips_the_candidate(chain, clock, cascade_clock):
     chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
-    first = ask()  # fails, retries once (2 failures), backup answers
-    assert [a.outcome for a in first.attempts] == ["failed", "failed", "ok"]
-    second = ask()  # the 3rd failure opens the breaker: no retry into a provider judged down
-    assert [a.outcome for a in second.attempts] == ["failed", "ok"]
-    third = ask()
-    assert legs(third)[0] == ("Primary", "skipped", "skipped", "breaker open")
-    assert len(cascade_clock.sleeps) == 1  # only the first call's retry waited
+    for _ in range(3):  # move on first: each call fails once on the primary, the backup answers
+        assert [a.outcome for a in ask().attempts] == ["failed", "ok"]
+    fourth = ask()  # the 3rd failure opened the breaker
+    assert legs(fourth)[0] == ("Primary", "skipped", "skipped", "breaker open")
+    assert cascade_clock.sleeps == []  # nobody waited on the primary
+
+
+def test_no_second_try_into_a_provider_the_breaker_just_judged_down(chain, clock, cascade_clock):
+    chain("chat", [("Only", "simulated", "server-error")])
+    with pytest.raises(ChainExhausted) as first:
+        ask()  # fails, and after the (empty) rest of the chain, its second try: 2 failures
+    assert [a.outcome for a in first.value.attempts] == ["failed", "failed"]
+    with pytest.raises(ChainExhausted) as second:
+        ask()  # the 3rd failure opens the breaker: no second try
+    assert [a.outcome for a in second.value.attempts] == ["failed"]
+    assert len(cascade_clock.sleeps) == 1
 
 
 def test_after_the_cool_down_one_probe_goes_to_the_primary_and_success_closes_it(chain, clock):
@@ -94,16 +103,50 @@ def test_the_chain_works_with_the_cache_down(chain, clock, settings, monkeypatch
     for _ in range(4):
         result = ask()
         assert result.answered_by == "Backup"
-        assert [a.outcome for a in result.attempts] == ["failed", "failed", "ok"]  # never skipped
+        assert [a.outcome for a in result.attempts] == ["failed", "ok"]  # never skipped
 
 
 def test_the_cascade_records_stats_for_the_admin(chain, clock):
     chain("chat", [("Primary", "simulated", "server-error"), ("Backup", "simulated", "ok")])
     ask()
     primary, backup = health.candidate_health(sim_key("server-error")), health.candidate_health(sim_key("ok"))
-    assert (primary.samples, primary.success_rate, primary.consecutive_failures) == (2, 0.0, 2)
+    assert (primary.samples, primary.success_rate, primary.consecutive_failures) == (1, 0.0, 1)
     assert primary.last_error.startswith("server")
     assert (backup.samples, backup.success_rate, backup.state) == (1, 1.0, "closed")
+
+
+def test_with_the_cache_down_a_hanging_primary_still_leaves_the_backup_its_time(
+    chain, settings, monkeypatch, cascade_clock
+):
+    """No breaker to help (the cache is unreachable), default timing: the first request still succeeds."""
+    walk_clock = cascade_clock
+    settings.CACHES = {**settings.CACHES, "broken": {"BACKEND": "tests.health.broken_cache.BrokenCache"}}
+    monkeypatch.setattr(health, "CACHE_ALIAS", "broken")
+    chain("chat", [("Primary", "simulated", "hang"), ("Backup", "simulated", "ok")])
+    for _ in range(3):
+        start = walk_clock.t
+        assert ask().answered_by == "Backup"
+        assert walk_clock.t - start <= settings.AI_CHAIN_DEADLINE["chat"] + 0.5
+
+
+def test_a_timeout_cut_short_by_the_deadline_does_not_count_against_the_provider(chain, settings):
+    settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "chat": 30.0}
+    settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": 40.0}
+    # Two ready candidates share 40 s: the hang gets 20 s, below its configured 30 s.
+    chain("chat", [("Primary", "simulated", "hang"), ("Backup", "simulated", "ok")])
+    for _ in range(5):
+        assert ask().answered_by == "Backup"
+    assert health.candidate_health(sim_key("hang")).state == "closed"
+    assert health.candidate_health(sim_key("hang")).consecutive_failures == 0
+
+
+def test_a_full_length_timeout_counts(chain, settings):
+    settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "chat": 30.0}
+    settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": 60.0}
+    chain("chat", [("Primary", "simulated", "hang"), ("Backup", "simulated", "ok")])
+    for _ in range(3):
+        ask()
+    assert health.candidate_health(sim_key("hang")).state == "open"
 
 
 def test_the_ai_fallbacks_card_shows_the_breaker_and_stats(admin_client, chain, clock):

@@ -61,8 +61,9 @@ def test_the_breaker_opens_and_closes_on_redis(clock, redis_key):
         )
     assert health.allow_attempt(redis_key) is False
     clock.advance(60)
-    assert health.allow_attempt(redis_key) is True
-    health.record_outcome(redis_key, ok=True, duration_ms=30)
+    probe = health.admit(redis_key).probe
+    assert probe
+    health.record_outcome(redis_key, ok=True, duration_ms=30, probe=probe)
     got = health.candidate_health(redis_key)
     assert (got.state, got.samples, got.median_latency_ms, got.last_error) == (
         "closed",

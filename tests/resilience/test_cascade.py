@@ -29,7 +29,10 @@ def test_the_first_healthy_candidate_answers_with_a_real_png(chain):
     result = cascade.run("image", AIRequest(prompt="a red fox"), venue=None, service="social.generateImage")
     assert result.answered_by == "Good"
     assert Image.open(io.BytesIO(result.output.image)).format == "PNG"
-    assert [a.outcome for a in result.attempts] == ["failed", "failed", "ok"]  # server error retried once
+    assert [a.outcome for a in result.attempts] == [
+        "failed",
+        "ok",
+    ]  # move on first: no retry before the backup
 
 
 def test_the_venue_primary_is_tried_before_the_chain(venue, chain):
@@ -114,15 +117,148 @@ def test_permanent_failures_are_not_retried(chain, model, reason):
     assert len(result.attempts) == 2
 
 
-def test_a_rate_limit_is_retried_once_after_retry_after(chain, clock):
+def test_a_rate_limited_candidate_moves_on_to_the_backup_first(chain, clock):
     chain("chat", [("Busy", "simulated", "rate-limit"), ("Next", "simulated", "ok")])
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
-    assert outcomes(result.attempts) == [
-        ("Busy", "failed", "rate_limit"),
-        ("Busy", "failed", "rate_limit"),
-        ("Next", "ok", ""),
+    assert outcomes(result.attempts) == [("Busy", "failed", "rate_limit"), ("Next", "ok", "")]
+    assert clock.sleeps == []  # nobody waited on Busy's Retry-After
+
+
+@pytest.mark.parametrize("model,reason", [("rate-limit", "rate_limit"), ("server-error", "server")])
+def test_a_transient_failure_gets_its_second_try_after_the_rest_of_the_chain(chain, clock, model, reason):
+    chain("chat", [("Flaky", "simulated", model), ("Gone", "simulated", "gone")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert outcomes(info.value.attempts) == [
+        ("Flaky", "failed", reason),
+        ("Gone", "failed", "model_not_found"),
+        ("Flaky", "failed", reason),
     ]
-    assert clock.sleeps == [1.0]
+    assert clock.sleeps == [1.0]  # Retry-After (rate limit) or the back-off (server), then the one retry
+
+
+def test_a_timeout_is_never_tried_twice_in_one_walk(chain, clock):
+    chain("chat", [("Hangs", "simulated", "hang"), ("Gone", "simulated", "gone")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert outcomes(info.value.attempts) == [
+        ("Hangs", "failed", "timeout"),
+        ("Gone", "failed", "model_not_found"),
+    ]
+
+
+@pytest.mark.parametrize("deadline,second_try", [(60.0, False), (61.5, True)])
+def test_a_second_try_needs_its_wait_plus_a_full_attempt_before_the_deadline(
+    chain, clock, settings, deadline, second_try
+):
+    settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "chat": 30.0}
+    settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": deadline}
+    # The hang takes its equal share of the walk: 30 s of 60 (or 61.5) — leaving 30 (31.5) s, and the
+    # second try needs 1 s of back-off plus a full 30 s attempt.
+    chain("chat", [("Flaky", "simulated", "server-error"), ("Hangs", "simulated", "hang")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    labels = [a.label for a in info.value.attempts]
+    assert labels == (["Flaky", "Hangs", "Flaky"] if second_try else ["Flaky", "Hangs"])
+    assert clock.t - 1000.0 <= deadline
+
+
+def test_a_long_retry_after_means_no_second_try(chain, clock, monkeypatch):
+    monkeypatch.setattr(cascade, "MAX_RETRY_WAIT", 0.5)  # the simulated Retry-After (1 s) is now "long"
+    chain("chat", [("Busy", "simulated", "rate-limit")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert len(info.value.attempts) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    "kind,request_",
+    [
+        ("image", AIRequest(prompt="x")),
+        ("chat", AIRequest(prompt="x")),
+        ("ocr", AIRequest(document=PNG_REF)),
+        ("embedding", AIRequest(inputs=("a",))),
+    ],
+)
+def test_with_default_timing_a_hanging_primary_leaves_the_backup_time_to_answer(chain, clock, kind, request_):
+    chain(kind, [("Hangs", "simulated", "hang"), ("Healthy", "simulated", "ok")])
+    result = cascade.run(kind, request_, venue=None, service="t")
+    assert result.answered_by == "Healthy"
+    assert clock.t - 1000.0 <= settings_deadline(kind) + 0.5
+
+
+def settings_deadline(kind):
+    from django.conf import settings
+
+    return settings.AI_CHAIN_DEADLINE[kind]
+
+
+def test_each_try_gets_an_equal_share_of_what_is_left_among_the_ready_candidates(chain, clock, settings):
+    settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "chat": 30.0}
+    settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "chat": 60.0}
+    chain(
+        "chat",
+        [
+            hanging("H1"),
+            ("No key", "openrouter", "openai/gpt-4o"),  # skipped: not ready, so it gets no share
+            hanging("H2"),
+            hanging("H3"),
+            hanging("H4"),
+            ("Healthy", "simulated", "ok"),
+        ],
+    )
+    result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert result.answered_by == "Healthy"
+    assert [a.duration_ms for a in result.attempts if a.outcome == "failed"] == [12_000] * 4  # 60 s / 5
+    assert clock.t - 1000.0 == pytest.approx(48.0)
+
+
+def hanging(label):
+    # Four distinct candidates (one provider+model+base URL is tried once): the base URL tells them apart.
+    return {"label": label, "provider": "simulated", "model": "hang", "base_url": f"https://{label}.example"}
+
+
+def test_an_attempt_records_how_long_it_took(chain, clock, settings):
+    settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "chat": 7.25}
+    chain("chat", [("Hangs", "simulated", "hang"), ("Healthy", "simulated", "ok")])
+    result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert [a.duration_ms for a in result.attempts] == [7250, 0]
+
+
+def test_the_safety_retry_happens_at_most_once_per_candidate(chain, clock):
+    chain("image", [("Strict", "simulated", "sensitive"), ("Gone", "simulated", "gone")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("image", AIRequest(prompt="x", reference_image=PNG_REF), venue=None, service="t")
+    assert outcomes(info.value.attempts) == [
+        ("Strict", "failed", "safety"),
+        ("Strict", "failed", "safety"),  # without the reference image
+        ("Gone", "failed", "model_not_found"),
+    ]
+
+
+def test_a_second_try_that_meets_a_safety_refusal_does_not_retry_it_again(chain, clock, monkeypatch):
+    """Scripted: server error, then (second try) safety with the reference, then ok without it."""
+    from resilience.errors import Reason
+    from resilience.providers.base import ProviderError
+    from resilience.providers.simulated import SimulatedAdapter
+    from resilience.types import AIOutput
+
+    script = iter(["server", "safety", "safety"])
+    seen_reference = []
+
+    def call(self, kind, request, **kwargs):
+        seen_reference.append(request.has_reference)
+        step = next(script, "ok")
+        if step == "ok":
+            return AIOutput(model="x", text="fine")
+        raise ProviderError(Reason(step), step)
+
+    monkeypatch.setattr(SimulatedAdapter, "call", call)
+    chain("chat", [("Scripted", "simulated", "ok")])
+    with pytest.raises(ChainExhausted) as info:
+        cascade.run("chat", AIRequest(prompt="x", reference_image=PNG_REF), venue=None, service="t")
+    assert [a.reason for a in info.value.attempts] == ["server", "safety", "safety"]
+    assert seen_reference == [True, True, False]
 
 
 def test_exhaustion_records_an_alert_and_raises_a_calm_error(venue, chain, exhaustions):

@@ -191,11 +191,21 @@ def test_a_long_retry_after_moves_on_instead_of_waiting(chain, keys, mocked, clo
     assert len(mocked.calls) == 1
 
 
-def test_server_errors_are_retried_at_most_once(chain, keys, mocked):
+def test_a_server_error_moves_on_to_the_backup_before_any_retry(chain, keys, mocked, clock):
     chain("chat", [("GPT", "openai", "gpt-4o"), ("Sim", "simulated", "ok")])
     mocked.post(f"{OPENAI}/chat/completions", status=500, json=openai_error("boom", "server_error", None))
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
-    assert len(mocked.calls) == 2 and result.answered_by == "Sim"
+    assert len(mocked.calls) == 1 and result.answered_by == "Sim"
+
+
+def test_server_errors_are_retried_at_most_once_when_the_chain_has_nothing_else(
+    chain, keys, mocked, clock, exhaustions
+):
+    chain("chat", [("GPT", "openai", "gpt-4o")])
+    mocked.post(f"{OPENAI}/chat/completions", status=500, json=openai_error("boom", "server_error", None))
+    with pytest.raises(ChainExhausted):
+        cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    assert len(mocked.calls) == 2
 
 
 def test_exhausted_quota_is_not_retried(chain, keys, mocked, clock):
@@ -213,7 +223,7 @@ def test_exhausted_quota_is_not_retried(chain, keys, mocked, clock):
     assert len(mocked.calls) == 1 and result.attempts[0].reason == "quota" and clock.sleeps == []
 
 
-def test_the_deadline_caps_attempts_and_skips_the_rest(chain, keys, mocked, clock, settings, exhaustions):
+def test_a_stuck_kie_queue_does_not_starve_the_backup(chain, keys, mocked, clock, settings):
     settings.AI_ATTEMPT_TIMEOUT = {**settings.AI_ATTEMPT_TIMEOUT, "image": 60.0}
     settings.AI_CHAIN_DEADLINE = {**settings.AI_CHAIN_DEADLINE, "image": 90.0}
     chain(
@@ -226,22 +236,39 @@ def test_the_deadline_caps_attempts_and_skips_the_rest(chain, keys, mocked, cloc
     )
     mocked.post(CREATE, json=CREATED)
     mocked.get(POLL, json=record("generating"))
+    result = cascade.run("image", AIRequest(prompt="x"), venue=None, service="social.generateImage")
+    assert result.answered_by == "Sim"
+    kie_tries = result.attempts[:2]
+    # 90 s among three ready candidates: 30 s each, so the backup still had its full share.
+    assert [(a.reason, a.duration_ms) for a in kie_tries] == [("timeout", 30_000), ("timeout", 30_000)]
+    # One task per KIE candidate, and the audit names each task left running (KIE may still bill it).
+    assert sum(1 for call in mocked.calls if call.request.url == CREATE) == 2
+    assert all("task task_nano-banana-2_1765178625768 left unfinished" in a.message for a in kie_tries)
+    assert clock.t - 1000.0 <= 90.0
+
+
+def test_a_kie_task_that_never_finishes_is_created_once_and_resumed_on_the_second_try(
+    chain, keys, mocked, clock, exhaustions
+):
+    chain("image", [("KIE 2", "kie", "nano-banana-2")])
+    mocked.post(CREATE, json=CREATED)
+    # Polls keep failing with 500s: the first try gives up on the task (server), the second try
+    # (after the rest of the chain — here nothing) polls the same task again instead of paying for a new one.
+    mocked.get(POLL, status=500, json={"code": 500, "msg": "Server Error"})
     with pytest.raises(ChainExhausted) as info:
         cascade.run("image", AIRequest(prompt="x"), venue=None, service="social.generateImage")
-    attempts = info.value.attempts
-    assert [(a.label, a.reason, a.message) for a in attempts[2:]] == [
-        ("KIE Pro", "skipped", "deadline"),
-        ("Sim", "skipped", "deadline"),
-    ]
-    assert [a.reason for a in attempts[:2]] == ["timeout", "timeout"]  # the one retry got what was left
-    assert clock.t - 1000.0 <= 90.0
-    assert len(exhaustions) == 1
+    assert [a.reason for a in info.value.attempts] == ["server", "server"]
+    assert sum(1 for call in mocked.calls if call.request.url == CREATE) == 1
+    assert sum(1 for call in mocked.calls if call.request.url.startswith(POLL)) == 6
 
 
 def test_a_primary_uses_its_providers_default_base_url_from_the_environment(
-    venue, chain, keys, mocked, monkeypatch
+    venue, chain, keys, mocked, settings
 ):
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://gateway.example/v1")
+    settings.AI_PROVIDER_BASE_URLS = {
+        **settings.AI_PROVIDER_BASE_URLS,
+        "openai": "https://gateway.example/v1",
+    }
     chain("chat", [])
     set_primary(venue=venue, kind="chat", provider="openai", model="gpt-4o")
     mocked.post("https://gateway.example/v1/chat/completions", json=chat_completion("Via gateway"))

@@ -81,8 +81,8 @@ def test_it_creates_a_task_polls_until_success_and_downloads_the_image(mocked, c
     assert clock.sleeps == [3.0, 3.0]  # two polls were still running
 
 
-def test_a_reference_image_is_uploaded_first_and_passed_as_a_url(mocked, monkeypatch):
-    monkeypatch.setenv("KIE_UPLOAD_BASE_URL", "https://upload.example")
+def test_a_reference_image_is_uploaded_first_and_passed_as_a_url(mocked, settings):
+    settings.KIE_UPLOAD_BASE_URL = "https://upload.example"
     uploaded = "https://tempfile.redpandaai.co/xxx/ref.png"
     mocked.post(
         "https://upload.example/api/file-base64-upload",
@@ -181,6 +181,7 @@ def test_a_record_that_never_appears_is_not_a_bad_request(mocked):
             Reason.AUTH,
         ),
         ({"code": 402, "msg": "The current credits are insufficient. Please top up."}, Reason.QUOTA),
+        ({"code": 433, "msg": "Sub-key usage limit exceeded"}, Reason.QUOTA),
         ({"code": 429, "msg": "Rate limit exceeded"}, Reason.RATE_LIMIT),
         (
             {"code": 422, "msg": "The page does not exist or is not published", "data": None},

@@ -802,6 +802,21 @@ def test_openrouter_vision_ocr_sends_the_image_as_a_data_url(mocked):
     assert parts[1]["image_url"]["url"] == f"data:image/png;base64,{PNG_B64}"
 
 
+def test_openrouter_calls_carry_the_current_attribution_headers(mocked):
+    mocked.post(f"{ROUTER}/chat/completions", json=chat_completion("Hi"))
+    call("openrouter", "chat", AIRequest(prompt="x"), model="openai/gpt-4o")
+    headers = mocked.calls[0].request.headers
+    assert headers["X-OpenRouter-Title"] == "BiteTheMenu"
+    assert headers["HTTP-Referer"] == "https://bitethemenu.example"
+    assert "X-Title" not in headers
+
+
+def test_an_openrouter_524_is_a_timeout(mocked):
+    mocked.post(f"{ROUTER}/chat/completions", status=524, body="error code: 524")
+    error = fails("openrouter", "chat", AIRequest(prompt="x"), model="openai/gpt-4o")
+    assert error.reason == Reason.TIMEOUT and error.status_code == 524
+
+
 def test_openrouter_images_come_back_in_message_images(mocked):
     mocked.post(
         f"{ROUTER}/chat/completions",

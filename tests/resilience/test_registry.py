@@ -37,12 +37,12 @@ def test_simulated_is_hidden_unless_enabled(settings):
     assert "simulated" in [p.id for p in available_providers()]
 
 
-def test_base_urls_follow_the_environment_at_call_time(monkeypatch):
+def test_base_urls_follow_the_declared_settings(settings):
     assert default_base_url("openai") == "https://api.openai.com/v1"
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy.example/v1/")
+    settings.AI_PROVIDER_BASE_URLS = {**settings.AI_PROVIDER_BASE_URLS, "openai": "https://proxy.example/v1/"}
     assert default_base_url("openai") == "https://proxy.example/v1"
     assert kie_upload_base_url() == "https://kieai.redpandaai.co"
-    monkeypatch.setenv("KIE_UPLOAD_BASE_URL", "https://upload.example")
+    settings.KIE_UPLOAD_BASE_URL = "https://upload.example"
     assert kie_upload_base_url() == "https://upload.example"
 
 

@@ -78,5 +78,17 @@ def test_every_simulated_model_is_listed_in_the_registry():
         "gone",
         "timeout",
         "server-error",
+        "hang",
         "empty",
     }
+
+
+def test_hang_uses_the_whole_attempt_timeout_then_times_out(monkeypatch):
+    from tests.clocks import install_instant_clock
+
+    clock = install_instant_clock(monkeypatch)
+    with pytest.raises(ProviderError) as info:
+        get_adapter("simulated").call(
+            "chat", AIRequest(prompt="x"), model="hang", base_url="", api_key="", timeout=12.5
+        )
+    assert info.value.reason == Reason.TIMEOUT and clock.sleeps == [12.5]
