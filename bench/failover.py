@@ -11,10 +11,13 @@ with the chat chain written as ChainCandidate rows and a fake env key. Bounded: 
 Measured:
 - orchestration overhead per call: cascade.run against a zero-latency provider, minus the bare HTTP
   call through the same adapter (plan query, breaker checks, audit);
-- time-to-success with the primary refusing connections, hanging, or answering 503, before the
-  breaker opens (the first call) and once it is open, against the healthy backup's own latency;
+- time-to-success with the primary refusing connections, hanging, answering 503, or dribbling its
+  answer a byte every half second (chat), and with KIE's queue stuck on "generating" (image), before the
+  breaker opens (the first call, no breaker help) and once it is open, against the healthy backup's own
+  latency;
 - requests per second with 16 concurrent callers.
-Targets: overhead < 2 ms per call; breaker open → time-to-success within 10% of the backup alone.
+Targets: overhead < 2 ms per call; first call ≤ 1.10× the backup alone + one attempt timeout (move on
+first: the failing primary costs at most its attempt); breaker open → within 10% of the backup alone.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fake_provider import ServerProcess, closed_port  # noqa: E402
 
-WALL_LIMIT = 110.0  # seconds: the whole run ends by itself well under two minutes
+WALL_LIMIT = 170.0  # seconds: the whole run ends by itself in under three minutes
 BACKUP_LATENCY = 0.050
 ATTEMPT_TIMEOUT = 1.0
 OVERHEAD_CALLS = 300
@@ -78,8 +81,12 @@ def configure_environment(tmp: Path, *, use_redis: bool) -> None:
         if name.endswith("_API_KEY") or name == "SLACK_ALERTS_WEBHOOK_URL":
             del os.environ[name]
     os.environ["OPENAI_COMPATIBLE_API_KEY"] = BENCH_KEY
-    os.environ["AI_CHAT_ATTEMPT_TIMEOUT"] = str(ATTEMPT_TIMEOUT)
-    os.environ["AI_CHAT_DEADLINE"] = "20"
+    os.environ["KIE_API_KEY"] = BENCH_KEY
+    os.environ["AI_PRIVATE_HOSTS"] = "127.0.0.1"  # the fake providers live here
+    for kind in ("CHAT", "IMAGE"):
+        os.environ[f"AI_{kind}_ATTEMPT_TIMEOUT"] = str(ATTEMPT_TIMEOUT)
+        os.environ[f"AI_{kind}_DEADLINE"] = "20"
+    os.environ["KIE_POLL_INTERVAL"] = "0.2"
     os.environ["BREAKER_FAILURE_THRESHOLD"] = "3"
     os.environ["BREAKER_COOLDOWN_SECONDS"] = "3600"  # stays open for the whole run once tripped
     os.environ["ALERTS_DELIVERY"] = "sync"
@@ -111,32 +118,37 @@ def start_watchdog(rows: list[Row]) -> None:
 # --- Chains and calls ------------------------------------------------------------------------------
 
 
-def set_chain(*legs: tuple[str, str, str]) -> None:
-    """Replace the chat chain with (label, model, base_url) legs, in priority order."""
+def set_chain(*legs: tuple[str, str, str], kind: str = "chat", provider: str = "openai_compatible") -> None:
+    """Replace a chain with (label, model, base_url) legs, in priority order. A leg's model "kie:<id>" is
+    a KIE candidate on the KIE base URL from the environment (the fake KIE server)."""
     from resilience.models import ChainCandidate
 
-    ChainCandidate.objects.filter(kind="chat").delete()
-    ChainCandidate.objects.bulk_create(
-        ChainCandidate(
-            kind="chat", priority=i, label=label, provider="openai_compatible", model=model, base_url=base_url
+    ChainCandidate.objects.filter(kind=kind).delete()
+    rows = []
+    for i, (label, model, base_url) in enumerate(legs, start=1):
+        leg_provider, leg_model = ("kie", model[4:]) if model.startswith("kie:") else (provider, model)
+        rows.append(
+            ChainCandidate(
+                kind=kind, priority=i, label=label, provider=leg_provider, model=leg_model, base_url=base_url
+            )
         )
-        for i, (label, model, base_url) in enumerate(legs, start=1)
-    )
+    ChainCandidate.objects.bulk_create(rows)
 
 
 def key_of(model: str, base_url: str) -> str:
     from resilience import health
 
+    if model.startswith("kie:"):
+        return health.candidate_key("kie", model[4:], base_url)
     return health.candidate_key("openai_compatible", model, base_url)
 
 
-def run_chat() -> object:
+def run_chat(kind: str = "chat") -> object:
     from resilience import cascade
     from resilience.types import AIRequest
 
-    return cascade.run(
-        "chat", AIRequest(prompt="A caption for calamari"), venue=None, service="bench.failover"
-    )
+    request = AIRequest(prompt="A caption for calamari")
+    return cascade.run(kind, request, venue=None, service="bench.failover")
 
 
 def direct_call(base_url: str) -> object:
@@ -221,40 +233,60 @@ def measure_overhead(zero: ServerProcess, rows: list[Row]) -> float:
     return paired
 
 
-def measure_backup(backup: ServerProcess) -> float:
+def measure_backup(backup: ServerProcess, kind: str = "chat") -> float:
     """The healthy backup's own time-to-success (p50), as the chain's only candidate."""
-    set_chain(("Backup", "backup", backup.base_url))
-    timings(run_chat, 5)
-    return statistics.median(timings(run_chat, LATENCY_CALLS))
+    set_chain(("Backup", "backup", backup.base_url), kind=kind)
+    timings(lambda: run_chat(kind), 5)
+    return statistics.median(timings(lambda: run_chat(kind), LATENCY_CALLS))
 
 
-def measure_failover(name: str, primary_url: str, backup: ServerProcess, rows: list[Row]) -> float:
+@dataclass
+class Failover:
+    first_call: float  # seconds, no breaker help
+    alone: float  # the backup alone, seconds
+    open_ratio: float  # breaker open: time-to-success ÷ the backup alone
+
+    @property
+    def first_call_met(self) -> bool:
+        return self.first_call <= OPEN_RATIO_TARGET * self.alone + ATTEMPT_TIMEOUT
+
+
+def measure_failover(
+    name: str,
+    primary_url: str,
+    backup: ServerProcess,
+    rows: list[Row],
+    *,
+    kind: str = "chat",
+    model: str = "primary",
+) -> Failover:
     """Time-to-success with a failing primary before its breaker opens (first call) and after, against
     the backup alone measured just before (so both see the same machine load)."""
     from resilience import health
 
-    alone = measure_backup(backup)
-    primary_key = key_of("primary", primary_url)
+    alone = measure_backup(backup, kind)
+    primary_key = key_of(model, primary_url)
     health.reset(primary_key)
-    set_chain(("Primary", "primary", primary_url), ("Backup", "backup", backup.base_url))
-    before = timings(run_chat, 1)[0]
+    set_chain(("Primary", model, primary_url), ("Backup", "backup", backup.base_url), kind=kind)
+    before = timings(lambda: run_chat(kind), 1)[0]
     calls_to_open = 1
     while not health.is_open(primary_key) and calls_to_open < 10:
-        run_chat()
+        run_chat(kind)
         calls_to_open += 1
     if not health.is_open(primary_key):
         rows.append(
             Row(f"primary {name}: breaker never opened", "—", "is the cascade wired to resilience.health?")
         )
-        return float("inf")
-    after = statistics.median(timings(run_chat, LATENCY_CALLS))
-    last = run_chat()
+        return Failover(before, alone, float("inf"))
+    after = statistics.median(timings(lambda: run_chat(kind), LATENCY_CALLS))
+    last = run_chat(kind)
     skipped = [a for a in last.attempts if a.outcome == "skipped"]  # type: ignore[attr-defined]
     rows.append(
         Row(
             f"primary {name}: first call, breaker closed",
             f"{ms(before)} ms",
-            f"opened after {calls_to_open} call(s)",
+            f"target ≤ {ms(OPEN_RATIO_TARGET * alone + ATTEMPT_TIMEOUT)} ms (1.10× backup + one attempt "
+            f"timeout); opened after {calls_to_open} call(s)",
         )
     )
     rows.append(
@@ -265,7 +297,7 @@ def measure_failover(name: str, primary_url: str, backup: ServerProcess, rows: l
             f"{skipped[0].message if skipped else 'no skip!'}",
         )
     )
-    return after / alone
+    return Failover(before, alone, after / alone)
 
 
 def measure_throughput(label: str, rows: list[Row]) -> None:
@@ -330,8 +362,15 @@ def run_all(rows: list[Row], *, use_redis: bool) -> int:
     backup = ServerProcess("healthy", latency=BACKUP_LATENCY).start()
     hanging = ServerProcess("hang").start()
     overloaded = ServerProcess("overloaded").start()
+    dribbling = ServerProcess("dribble").start()
+    stuck_kie = ServerProcess("kie-stuck").start()
+    settings.AI_PROVIDER_BASE_URLS = {
+        **settings.AI_PROVIDER_BASE_URLS,
+        "kie": f"http://127.0.0.1:{stuck_kie.port}",
+    }
     refusing_url = f"http://127.0.0.1:{closed_port()}/v1"
     started = time.perf_counter()
+    failovers: list[Failover] = []
     try:
         progress("overhead")
         overhead = measure_overhead(zero, rows)
@@ -343,26 +382,37 @@ def run_all(rows: list[Row], *, use_redis: bool) -> int:
                 f"provider latency {BACKUP_LATENCY * 1000:.0f} ms",
             )
         )
-        ratios = []
         for name, url in (
             ("refusing connections", refusing_url),
             ("hanging", hanging.base_url),
             ("answering 503", overloaded.base_url),
+            ("dribbling its answer (1 byte / 0.5 s)", dribbling.base_url),
         ):
             progress(f"primary {name}")
-            ratios.append(measure_failover(name, url, backup, rows))
+            failovers.append(measure_failover(name, url, backup, rows))
+        progress("stuck KIE queue")
+        failovers.append(
+            measure_failover(
+                "KIE, queue stuck on generating (image)",
+                "",
+                backup,
+                rows,
+                kind="image",
+                model="kie:nano-banana-2",
+            )
+        )
         progress("throughput")
         set_chain(("Zero-latency", "zero", zero.base_url))
         measure_throughput("zero-latency provider", rows)
         set_chain(("Backup", "backup", backup.base_url))
         measure_throughput(f"healthy {BACKUP_LATENCY * 1000:.0f} ms provider", rows)
-        if all(r != float("inf") for r in ratios):  # without a breaker every call would wait 3 s
+        if all(f.open_ratio != float("inf") for f in failovers):
             set_chain(("Primary", "primary", hanging.base_url), ("Backup", "backup", backup.base_url))
             measure_throughput(
                 f"hanging primary (breaker open) + {BACKUP_LATENCY * 1000:.0f} ms backup", rows
             )
     finally:
-        for server in (zero, backup, hanging, overloaded):
+        for server in (zero, backup, hanging, overloaded, dribbling, stuck_kie):
             server.stop()
     cache = "Redis" if use_redis else "local memory"
     print(
@@ -371,11 +421,13 @@ def run_all(rows: list[Row], *, use_redis: bool) -> int:
         f"{time.perf_counter() - started:.1f} s\n"
     )
     print_rows(rows)
-    worst = max(ratios)
-    met = overhead * 1000 < OVERHEAD_TARGET_MS and worst <= OPEN_RATIO_TARGET
+    worst = max(f.open_ratio for f in failovers)
+    first_calls_met = all(f.first_call_met for f in failovers)
+    met = overhead * 1000 < OVERHEAD_TARGET_MS and worst <= OPEN_RATIO_TARGET and first_calls_met
     print(
-        f"\nTargets: overhead {ms(overhead)} ms (< {OVERHEAD_TARGET_MS:.0f}); breaker open, worst "
-        f"{worst:.2f}× backup alone (≤ {OPEN_RATIO_TARGET:.2f}) → {'met' if met else 'MISSED'}"
+        f"\nTargets: overhead {ms(overhead)} ms (< {OVERHEAD_TARGET_MS:.0f}); first calls within 1.10× backup + one "
+        f"attempt timeout: {'yes' if first_calls_met else 'NO'}; breaker open, worst {worst:.2f}× backup alone "
+        f"(≤ {OPEN_RATIO_TARGET:.2f}) → {'met' if met else 'MISSED'}"
     )
     return 0 if met else 1
 

@@ -5,7 +5,12 @@ format) for the real `openai_compatible` adapter to parse it. Behaviours:
 - "healthy": answers a chat completion after `latency` seconds;
 - "hang": accepts the connection and reads the request, then never answers (the caller's timeout fires);
 - "overloaded": answers 503 with an OpenAI-shaped error body at once;
+- "dribble": answers 200 at once, then sends its body one byte every DRIBBLE_EVERY seconds (a slow
+  proxy, a stalled stream): only a wall-clock budget on the whole call stops it;
+- "kie-stuck": speaks KIE's task API (PROVIDERS.md §1): createTask succeeds, recordInfo says
+  "generating" for ever (a stuck queue);
 - a refusing provider needs no server at all: `closed_port()` names a port nothing listens on.
+Every healthy answer to `POST {base}/images/generations` is a small PNG (OpenAI's `b64_json` shape).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Behaviour = Literal["healthy", "hang", "overloaded"]
+Behaviour = Literal["healthy", "hang", "overloaded", "dribble", "kie-stuck"]
+DRIBBLE_EVERY = 0.5  # seconds between bytes
+DRIBBLE_FOR = 20.0  # seconds: the whole dribble, unless the client gives up first
 
 
 def chat_completion(model: str) -> dict[str, Any]:
@@ -39,6 +46,14 @@ def chat_completion(model: str) -> dict[str, Any]:
 
 
 OVERLOADED = {"error": {"message": "The server is overloaded", "type": "server_error", "code": None}}
+# A 1×1 PNG, base64: enough for the adapter and the cascade's image check.
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+KIE_TASK = {"code": 200, "msg": "success", "data": {"taskId": "task_bench-stuck_1"}}
+KIE_GENERATING = {
+    "code": 200,
+    "msg": "success",
+    "data": {"taskId": "task_bench-stuck_1", "state": "generating"},
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -48,12 +63,25 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: FakeProviderServer
 
+    def do_GET(self) -> None:
+        self.server.requests += 1
+        if self.server.behaviour == "kie-stuck" and self.path.startswith("/api/v1/jobs/recordInfo"):
+            return self._send(200, KIE_GENERATING)
+        return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.requests += 1
+        if self.server.behaviour == "kie-stuck" and self.path == "/api/v1/jobs/createTask":
+            return self._send(200, KIE_TASK)
+        if self.path.endswith("/images/generations") and self.server.behaviour == "healthy":
+            time.sleep(self.server.latency)
+            return self._send(200, {"created": int(time.time()), "data": [{"b64_json": PNG_B64}]})
         if not self.path.endswith("/chat/completions"):
             return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+        if self.server.behaviour == "dribble":
+            return self._dribble(json.dumps(chat_completion(str(body.get("model", "")))).encode())
         if self.server.behaviour == "hang":
             # Hold the connection open without a byte of answer until the server stops.
             self.server.stopping.wait(timeout=120)
@@ -72,6 +100,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _dribble(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        ends = time.monotonic() + DRIBBLE_FOR
+        try:
+            for byte in data:
+                if time.monotonic() > ends or self.server.stopping.wait(DRIBBLE_EVERY):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up: exactly what a wall-clock budget should do
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         return None  # quiet: the benchmark prints its own table
