@@ -62,7 +62,7 @@ class RecentFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gte=timezone.now() - timedelta(days=days)) if days else queryset
 
 
-class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[AlertAttempt, Alert]):
     model = AlertAttempt
     fields = (
         "position",
@@ -81,7 +81,7 @@ class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Alert]):
     list_display = ("open_dot", "kind", "service", "venue", "short_error", "created_at", "slack_status")
     list_display_links = ("service",)
     list_filter = (UnacknowledgedFilter, "kind", SlackFailedFilter, RecentFilter, "service", "venue")
@@ -129,5 +129,5 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SlackChannelState)
-class SlackChannelStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SlackChannelStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SlackChannelState]):
     list_display = ("__str__", "disabled_at", "updated_at")

@@ -60,19 +60,19 @@ def _alert(alert_id: int) -> Alert:
 
 
 @admin_router.get("/alerts", response={200: AlertListOut, **error_responses()})
-def get_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict:
+def get_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> dict[str, Any]:
     """Alerts newest first (PAGE_SIZE a page), with how many are still unacknowledged."""
     return list_alerts(acknowledged=filters.acknowledged, kind=filters.kind, page=filters.page)
 
 
 @admin_router.post("/alerts/acknowledge-all", response={200: AcknowledgedOut, **error_responses()})
-def post_acknowledge_all(request: HttpRequest) -> dict:
+def post_acknowledge_all(request: HttpRequest) -> dict[str, Any]:
     """Acknowledge every open alert; returns how many this call acknowledged."""
     return {"acknowledged": acknowledge_all(user=request.user)}
 
 
 @admin_router.post("/alerts/{alert_id}/acknowledge", response={200: AlertOut, **error_responses()})
-def post_acknowledge(request: HttpRequest, alert_id: int) -> dict:
+def post_acknowledge(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     """Acknowledge one alert (idempotent: the first acknowledger stays)."""
     acknowledge(alert_id=_alert(alert_id).pk, user=request.user)
     return alert_out(_alert(alert_id))

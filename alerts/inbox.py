@@ -16,7 +16,7 @@ SLACK_NOT_DELIVERED = (SlackStatus.FAILED, SlackStatus.SUPPRESSED)
 
 def _text_param(params: Any, name: str, limit: int) -> str:
     # A NUL never gets here: bitethemenu.middleware refuses it in any page's query string.
-    return params.get(name, "")[:limit]
+    return str(params.get(name, ""))[:limit]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ def unacknowledged_count() -> int:
 
 def newest_alert_id() -> int | None:
     """The id of the newest alert: "Acknowledge all" acknowledges up to it, not what came after."""
-    return Alert.objects.aggregate(newest=Max("pk"))["newest"]
+    newest: int | None = Alert.objects.aggregate(newest=Max("pk"))["newest"]
+    return newest
 
 
 def open_alerts_after(alert_id: int) -> int:

@@ -152,7 +152,7 @@ def post(payload: dict[str, Any], *, tries: int = TRIES) -> None:
     url = settings.SLACK_ALERTS_WEBHOOK_URL
     if not url:
         raise SlackError("Slack is not configured")
-    timeout = float(getattr(settings, "SLACK_ALERTS_TIMEOUT", 5.0))
+    timeout = settings.SLACK_ALERTS_TIMEOUT
     error = SlackError("not sent")
     for attempt in range(tries):
         try:

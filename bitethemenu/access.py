@@ -6,14 +6,14 @@ learn that another venue's object exists. One condition per line, so coverage se
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
 from bitethemenu.models import Membership, Venue
 
 
-def venues_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Venue]:
+def venues_for_user(user: User | AnonymousUser) -> QuerySet[Venue]:
     if not user.is_authenticated:
         return Venue.objects.none()
     if user.is_superuser:
@@ -21,7 +21,7 @@ def venues_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Venue]:
     return Venue.objects.filter(memberships__user=user)
 
 
-def get_venue_for_member(user: AbstractBaseUser | AnonymousUser, slug: str) -> Venue:
+def get_venue_for_member(user: User | AnonymousUser, slug: str) -> Venue:
     """The venue with this slug if the user belongs to it (superusers belong everywhere)."""
     venue = venues_for_user(user).filter(slug=slug).first()
     if venue is None:
@@ -29,13 +29,13 @@ def get_venue_for_member(user: AbstractBaseUser | AnonymousUser, slug: str) -> V
     return venue
 
 
-def membership_for(user: AbstractBaseUser | AnonymousUser, venue: Venue) -> Membership | None:
+def membership_for(user: User | AnonymousUser, venue: Venue) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, venue=venue).first()
 
 
-def is_venue_owner(user: AbstractBaseUser | AnonymousUser, venue: Venue) -> bool:
+def is_venue_owner(user: User | AnonymousUser, venue: Venue) -> bool:
     if user.is_authenticated and user.is_superuser:
         return True
     membership = membership_for(user, venue)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
 
 # Modules exposing `super_admin_urls(site) -> list[URLPattern]` and, optionally,
 # `super_admin_context(request) -> dict` (e.g. the alerts badge count).
@@ -36,8 +36,8 @@ class SuperAdminSite(admin.AdminSite):
         # The whole admin is for super admins only: venue staff never get in, even with is_staff.
         return bool(request.user.is_active and request.user.is_superuser)
 
-    def get_urls(self) -> list[URLPattern]:
-        extra: list[URLPattern] = []
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        extra: list[URLResolver | URLPattern] = []
         for module_path in SUPER_ADMIN_MODULES:
             module = _load(module_path)
             if module is not None and hasattr(module, "super_admin_urls"):

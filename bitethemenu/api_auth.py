@@ -108,7 +108,7 @@ def _venue_for(key: ApiKey, slug: str) -> Venue:
     """The venue `slug` names if `key` may act for it; AuthorizationError (403) or Http404 if not."""
     if key.venue_id is None:
         raise forbidden("platform keys do not act on venue paths; mint a key for the venue")
-    if key.venue.slug != slug:
+    if key.venue is None or key.venue.slug != slug:
         raise Http404("no such venue")
     return get_venue_for_member(key.owner, slug)  # Http404 once the owner has left the venue
 

@@ -33,8 +33,8 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-k
 
 class _Session(requests.Session):
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # untyped in types-requests
+        if self.should_strip_auth(response.request.url, prepared_request.url):  # type: ignore[no-untyped-call]
             for name in [n for n in prepared_request.headers if n.lower() in CREDENTIAL_HEADERS]:
                 del prepared_request.headers[name]
 
@@ -134,7 +134,7 @@ def request(
             params=params,
             # `total` caps connecting plus waiting for the answer together, so a slow connect cannot
             # stretch one call past its budget (the cascade's per-attempt timeout and walk deadline).
-            timeout=Timeout(connect=min(timeout, 10.0), read=timeout, total=timeout),
+            timeout=Timeout(connect=min(timeout, 10.0), read=timeout, total=timeout),  # type: ignore[arg-type]  # urllib3 Timeout is accepted at runtime
             allow_redirects=True,
             hooks={"response": [_redirect_guard(allow_http)]},
         )

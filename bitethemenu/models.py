@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -83,7 +84,7 @@ class ApiKey(models.Model):
         return hashlib.sha256(raw_key.encode()).hexdigest()
 
     @classmethod
-    def mint(cls, *, owner, venue: Venue | None = None, name: str = "") -> tuple[ApiKey, str]:
+    def mint(cls, *, owner: User, venue: Venue | None = None, name: str = "") -> tuple[ApiKey, str]:
         """Create a key and return it with its raw secret (the only time the secret exists)."""
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         key = cls.objects.create(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -11,5 +11,5 @@ from bitethemenu.models import Venue
 
 class VenueRequest(HttpRequest):
     htmx: HtmxDetails
-    user: AbstractBaseUser | AnonymousUser
+    user: User | AnonymousUser
     venue: Venue | None  # set by CurrentVenueMiddleware; None when the user has no venue

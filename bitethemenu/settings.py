@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets `admin.ModelAdmin[Venue]` and friends (django-stubs generics, checked by mypy) run at runtime.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -290,6 +294,8 @@ CREDIT_HOLD_TTL_SECONDS = envint("CREDIT_HOLD_TTL_SECONDS", 900)
 
 # --- Alerts ---------------------------------------------------------------------------------
 SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")
+# Seconds one Slack webhook post may take (fire-and-forget: it never holds up a venue's request).
+SLACK_ALERTS_TIMEOUT = envfloat("SLACK_ALERTS_TIMEOUT", 5.0)
 # "thread": the embedded default posts after commit in a background thread.
 # "worker": a separate `manage.py send_alerts` process claims pending alerts (scale-out).
 # "sync": tests; sends inline after commit.

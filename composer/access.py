@@ -6,14 +6,14 @@ Http404, never 403, so an outsider cannot learn that another venue's asset id is
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404
 
 from bitethemenu.access import venues_for_user
 from composer.models import Asset
 
 
-def get_asset_for_member(user: AbstractBaseUser | AnonymousUser, asset_id: int) -> Asset:
+def get_asset_for_member(user: User | AnonymousUser, asset_id: int) -> Asset:
     """The asset if `user` belongs to its venue; Http404 otherwise."""
     asset = (
         Asset.objects.filter(pk=asset_id, venue__in=venues_for_user(user))
@@ -25,7 +25,7 @@ def get_asset_for_member(user: AbstractBaseUser | AnonymousUser, asset_id: int) 
     return asset
 
 
-def get_image_for_member(user: AbstractBaseUser | AnonymousUser, asset_id: int) -> Asset:
+def get_image_for_member(user: User | AnonymousUser, asset_id: int) -> Asset:
     """As get_asset_for_member, for image assets only (edit, download)."""
     asset = get_asset_for_member(user, asset_id)
     if asset.kind != Asset.Kind.IMAGE or not asset.image:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
+from ninja.params import functions as param_functions
 
 from bitethemenu.api_auth import venue_for_key
 from bitethemenu.errors import FriendlyError
@@ -68,7 +69,7 @@ FILE_RESPONSE = {
 
 def idempotency_key() -> Any:
     """The optional `Idempotency-Key` header parameter of a paid call (in the OpenAPI document)."""
-    return Header(
+    return param_functions.Header(
         None,
         alias="Idempotency-Key",
         pattern=IDEMPOTENCY_KEY_PATTERN,
@@ -120,7 +121,7 @@ def asset_out(request: HttpRequest, venue: Venue, asset: Asset) -> dict[str, Any
     }
 
 
-def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -> Status:
+def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -> Status[Any]:
     """201 with the new asset. The call's X-Request-ID becomes the request id its ledger entries
     carry (GET /credits), so a client can match a charge to the call that made it."""
     if generation.asset.request_id:
@@ -138,7 +139,7 @@ def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -
 @router.post("/{slug}/images", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
 def post_image(
     request: HttpRequest, slug: str, payload: ImageIn, key: str | None = idempotency_key()
-) -> Status:
+) -> Status[Any]:
     """Generate an image (service `social.generateImage`), optionally from a reference photo."""
     venue = venue_for_key(request, slug)
     with at_most_once(key):
@@ -156,7 +157,7 @@ def post_image(
 @router.post("/{slug}/images/{asset_id}/edit", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
 def post_edit(
     request: HttpRequest, slug: str, asset_id: int, payload: EditIn, key: str | None = idempotency_key()
-) -> Status:
+) -> Status[Any]:
     """A new version of an image asset (`parent_id` set); the asset is the reference image."""
     venue = venue_for_key(request, slug)
     asset = asset_for_venue(venue, asset_id, image=True)
@@ -170,7 +171,7 @@ def post_edit(
 @router.post("/{slug}/text", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
 def post_text(
     request: HttpRequest, slug: str, payload: TextIn, key: str | None = idempotency_key()
-) -> Status:
+) -> Status[Any]:
     """Write a caption (service `social.writeCaption`; a failure is an alert of kind `chat`)."""
     venue = venue_for_key(request, slug)
     with at_most_once(key):
@@ -185,7 +186,9 @@ def post_text(
 
 
 @router.post("/{slug}/ocr", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_ocr(request: HttpRequest, slug: str, payload: OcrIn, key: str | None = idempotency_key()) -> Status:
+def post_ocr(
+    request: HttpRequest, slug: str, payload: OcrIn, key: str | None = idempotency_key()
+) -> Status[Any]:
     """Read a menu photo or PDF (service `menu.importFromPhoto`) into an `ocr` asset."""
     venue = venue_for_key(request, slug)
     with at_most_once(key):
@@ -194,7 +197,7 @@ def post_ocr(request: HttpRequest, slug: str, payload: OcrIn, key: str | None = 
 
 
 @router.post("/{slug}/embeddings", response={200: EmbeddingsOut, **error_responses(*EMBED_ERRORS)})
-def post_embeddings(request: HttpRequest, slug: str, payload: EmbeddingsIn) -> dict:
+def post_embeddings(request: HttpRequest, slug: str, payload: EmbeddingsIn) -> dict[str, Any]:
     """Vectors for the inputs, all from the returned `model` (service `api.embeddings`)."""
     venue = venue_for_key(request, slug)
     embedding = embed_texts(venue=venue, user=request.user, inputs=list(payload.input))
@@ -207,7 +210,7 @@ def post_embeddings(request: HttpRequest, slug: str, payload: EmbeddingsIn) -> d
 
 
 @router.get("/{slug}/library", response={200: LibraryOut, **error_responses()})
-def get_library(request: HttpRequest, slug: str, filters: Query[LibraryFilters]) -> dict:
+def get_library(request: HttpRequest, slug: str, filters: Query[LibraryFilters]) -> dict[str, Any]:
     """The Library newest first, or with `q` by meaning (falling back to word matches)."""
     venue = venue_for_key(request, slug)
     page = search_library(venue=venue, query=filters.q, kind=filters.kind, page=filters.page)
@@ -219,7 +222,7 @@ def get_library(request: HttpRequest, slug: str, filters: Query[LibraryFilters])
 
 
 @router.get("/{slug}/assets/{asset_id}", response={200: AssetOut, **error_responses()})
-def get_asset(request: HttpRequest, slug: str, asset_id: int) -> dict:
+def get_asset(request: HttpRequest, slug: str, asset_id: int) -> dict[str, Any]:
     """One Library item."""
     venue = venue_for_key(request, slug)
     return asset_out(request, venue, asset_for_venue(venue, asset_id))

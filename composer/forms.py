@@ -36,7 +36,7 @@ def _prompt_field(label: str, empty: str, placeholder: str) -> forms.CharField:
     )
 
 
-def _decoded_upload(upload: UploadedFile | None, *, allow_pdf: bool) -> tuple[bytes, str] | None:
+def _decoded_upload(upload: UploadedFile[bytes] | None, *, allow_pdf: bool) -> tuple[bytes, str] | None:
     """An uploaded file → (bytes, mime), or a calm ValidationError. Size first, then type."""
     if upload is None:
         return None

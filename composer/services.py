@@ -106,7 +106,7 @@ def _clean_text(value: Any, *, field: str, required: bool, max_length: int, empt
             f"Please keep the {field} under {max_length:,} characters.",
             f"{field} is {len(value)} characters (max {max_length})",
         )
-    return value
+    return str(value)
 
 
 def _clean_prompt(prompt: Any, *, field: str = "prompt", message: str = "") -> str:

@@ -35,7 +35,7 @@ BAD_BASE64_MESSAGE = "We couldn't read that upload. Please try attaching the fil
 
 
 def _limit() -> int:
-    return int(getattr(settings, "MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+    return settings.MAX_IMAGE_BYTES
 
 
 def _too_large(size: int) -> FriendlyError:

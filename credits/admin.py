@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
@@ -38,7 +40,7 @@ class AdjustCreditsForm(forms.Form):
     note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, help_text="Why (required, shown in the ledger).")
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
     """Ledger-like tables: viewable, never added, edited or deleted through the admin."""
 
 

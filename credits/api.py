@@ -5,6 +5,8 @@ Handlers are thin: resolve access (bitethemenu.api_auth), call one credits funct
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -61,7 +63,7 @@ def _venue_by_slug(slug: str) -> Venue:
 
 
 @router.get("/{slug}/credits", response={200: CreditsOut, **error_responses()})
-def get_credits(request: HttpRequest, slug: str) -> dict:
+def get_credits(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The venue's balance, and for an owner's key its latest ledger entries, newest first.
 
     A key acts with its owner's rights (API.md "Auth"): like the Credits page, a staff member's key
@@ -73,14 +75,14 @@ def get_credits(request: HttpRequest, slug: str) -> dict:
 
 
 @admin_router.post("/venues", response={201: VenueOut, **error_responses(409)})
-def create_venue(request: HttpRequest, payload: VenueIn) -> Status:
+def create_venue(request: HttpRequest, payload: VenueIn) -> Status[Any]:
     """Create a venue with `credits` to start with (0 is fine). 409 if the slug exists."""
     venue = open_venue(name=payload.name, slug=payload.slug, credits=payload.credits, by=request.user)
     return Status(201, {"slug": venue.slug, "name": venue.name, "balance": balance_of(venue)})
 
 
 @admin_router.post("/venues/{slug}/credits", response={200: BalanceOut, **error_responses()})
-def grant_credits(request: HttpRequest, slug: str, payload: GrantIn) -> dict:
+def grant_credits(request: HttpRequest, slug: str, payload: GrantIn) -> dict[str, Any]:
     """Grant `amount` (> 0) credits to the venue; returns the new balance."""
     venue = _venue_by_slug(slug)
     grant(venue=venue, amount=payload.amount, note=payload.note, by=request.user)

@@ -115,7 +115,7 @@ def _check_note(note: Any) -> str:
         raise InvalidInput(
             f"Keep the note under {NOTE_MAX_LENGTH} characters.", f"note is {len(note)} characters"
         )
-    return note
+    return str(note)
 
 
 def grant(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEntry:

@@ -7,6 +7,8 @@ would bypass both, so these pages only look.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,7 +17,7 @@ from bitethemenu.admin_site import ReadOnlyAdminMixin
 from resilience.models import ChainCandidate, ChainRevision, VenuePrimary
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
     """Chains, revisions and primaries: shown here, changed only through their own pages."""
 
 

@@ -121,14 +121,14 @@ def update_ai_settings(*, venue: Venue, payload: AISettingsIn) -> None:
 
 
 @router.get("/{slug}/ai-settings", response={200: AISettingsOut, **error_responses()})
-def get_ai_settings(request: HttpRequest, slug: str) -> dict:
+def get_ai_settings(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The venue's primary provider+model for each of the four kinds (null: platform default)."""
     venue = venue_for_key(request, slug)
     return _settings_out(venue)
 
 
 @router.put("/{slug}/ai-settings", response={200: AISettingsOut, **error_responses()})
-def put_ai_settings(request: HttpRequest, slug: str, payload: AISettingsIn) -> dict:
+def put_ai_settings(request: HttpRequest, slug: str, payload: AISettingsIn) -> dict[str, Any]:
     """Change some kinds' primaries; returns all four kinds."""
     venue = venue_for_key(request, slug)
     update_ai_settings(venue=venue, payload=payload)
@@ -139,25 +139,25 @@ def put_ai_settings(request: HttpRequest, slug: str, payload: AISettingsIn) -> d
 
 
 @admin_router.get("/providers", response={200: list[ProviderOut], **error_responses()})
-def list_providers(request: HttpRequest) -> list:
+def list_providers(request: HttpRequest) -> list[dict[str, Any]]:
     """Every provider a super admin may pick, with its defaults and known models per kind."""
     return [_provider_out(spec) for spec in available_providers()]
 
 
 @admin_router.get("/chains/{kind}", response={200: ChainOut, **error_responses()})
-def get_chain(request: HttpRequest, kind: ServiceKind) -> dict:
+def get_chain(request: HttpRequest, kind: ServiceKind) -> dict[str, Any]:
     """The kind's chain in priority order."""
     return _chain_out(kind, load_chain(kind))
 
 
 @admin_router.put("/chains/{kind}", response={200: ChainOut, **error_responses()})
-def put_chain(request: HttpRequest, kind: ServiceKind, payload: ChainIn) -> dict:
+def put_chain(request: HttpRequest, kind: ServiceKind, payload: ChainIn) -> dict[str, Any]:
     """Replace the whole chain atomically (list order is priority). 422 when any card is invalid."""
     specs = [_spec(candidate) for candidate in payload.candidates]
     return _chain_out(kind, save_chain(kind=kind, specs=specs, user=request.user))
 
 
 @admin_router.post("/chains/{kind}/reset", response={200: ChainOut, **error_responses()})
-def reset(request: HttpRequest, kind: ServiceKind) -> dict:
+def reset(request: HttpRequest, kind: ServiceKind) -> dict[str, Any]:
     """Restore the kind's seeded default chain."""
     return _chain_out(kind, reset_chain(kind, user=request.user))

@@ -139,8 +139,8 @@ def _plan_sql(connection: BaseDatabaseWrapper) -> str:
         q = connection.ops.quote_name
         primary, chain = VenuePrimary._meta, ChainCandidate._meta
 
-        def col(meta: Options, name: str) -> str:
-            return q(meta.get_field(name).column)
+        def col(meta: Options[Any], name: str) -> str:
+            return q(str(meta.get_field(name).column))  # type: ignore[union-attr]  # concrete fields only
 
         _PLAN_SQL[connection.vendor] = (
             f"SELECT 0 AS is_chain, 0 AS position, '' AS label, {col(primary, 'provider')}, {col(primary, 'model')}, "

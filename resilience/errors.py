@@ -9,8 +9,12 @@ The rule: the operator sees calm copy (`user_message`); the super admin sees eve
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bitethemenu.errors import FriendlyError
+
+if TYPE_CHECKING:
+    from alerts.attempts import Attempt
 
 
 class Reason(StrEnum):
@@ -48,7 +52,9 @@ class ChainExhausted(FriendlyError):
 
     http_status = 503
 
-    def __init__(self, kind: str, technical_detail: str, *, attempts: tuple = (), request_id: str = ""):
+    def __init__(
+        self, kind: str, technical_detail: str, *, attempts: tuple[Attempt, ...] = (), request_id: str = ""
+    ):
         super().__init__("ai_unavailable", USER_MESSAGES[kind], technical_detail, request_id=request_id)
         self.kind = kind
         self.attempts = attempts

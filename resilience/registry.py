@@ -213,5 +213,5 @@ def get_adapter(provider_id: str) -> Adapter:
     """The adapter instance for a provider (imported on first use, then cached). KeyError if unknown."""
     spec = PROVIDERS[provider_id]
     module_name, _, class_name = spec.adapter.partition(":")
-    adapter_class = getattr(import_module(module_name), class_name)
+    adapter_class: type[Adapter] = getattr(import_module(module_name), class_name)
     return adapter_class()

@@ -81,11 +81,12 @@ class AnthropicAdapter(Adapter):
         return text.strip()
 
     def classify(self, status: int, body: Any, text: str, headers: dict[str, str]) -> ProviderError:
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
+        found = body.get("error") if isinstance(body, dict) else None
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         type_ = str(error.get("type") or "")
         message = str(error.get("message") or "")
-        details = error.get("details") if isinstance(error.get("details"), dict) else {}
+        found_details = error.get("details")
+        details: dict[str, Any] = found_details if isinstance(found_details, dict) else {}
         short = f"{type_}: {message}" if type_ and message else (message or type_ or f"HTTP {status}")
         if (
             status == 402

@@ -163,7 +163,7 @@ def image_problem(content: bytes | None) -> str:
 
     if not content:
         return "no image in the answer"
-    limit = int(getattr(settings, "MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+    limit = settings.MAX_IMAGE_BYTES
     if len(content) > limit:
         return f"the image is over {limit // (1024 * 1024)} MiB"
     mime = sniff_image_mime(content)

@@ -126,7 +126,7 @@ def result_url(data: dict[str, Any]) -> str:
     """`resultJson` is a JSON *string* (tolerate an object too); read `resultUrls[0]`."""
     raw = data.get("resultJson")
     try:
-        parsed = json.loads(raw) if isinstance(raw, str) else raw
+        parsed: Any = json.loads(raw) if isinstance(raw, str) else raw
         url = parsed["resultUrls"][0]
     except (ValueError, TypeError, KeyError, IndexError):
         raise malformed("no result URL in the finished task", 200) from None
@@ -331,8 +331,8 @@ class KieAdapter(Adapter):
                 null_records += 1
                 if null_records >= NULL_RECORD_POLLS:
                     # The task vanished: not our bad request (§8) — a fresh createTask may work.
-                    error = ProviderError(Reason.SERVER, "task not found (recordInfo is null)", 422)
-                    raise _TaskEnded(error) from None
+                    vanished = ProviderError(Reason.SERVER, "task not found (recordInfo is null)", 422)
+                    raise _TaskEnded(vanished) from None
                 record = {"state": "waiting"}
             state = str(record.get("state") or "") or "waiting"
             if state not in _WAITING:

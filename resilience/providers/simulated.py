@@ -18,11 +18,15 @@ import hashlib
 import io
 import math
 import re
+from typing import TYPE_CHECKING
 
 from resilience.errors import Reason
 from resilience.providers import base
 from resilience.providers.base import Adapter, ProviderError, image_prompt
 from resilience.types import AIOutput, AIRequest
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 EMBEDDING_DIMENSIONS = 256
 IMAGE_SIZE = 384
@@ -101,7 +105,7 @@ def render_png(prompt: str, reference: bytes | None = None) -> bytes:
     return out.getvalue()
 
 
-def _paste_reference(image, reference: bytes) -> None:
+def _paste_reference(image: Image.Image, reference: bytes) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:

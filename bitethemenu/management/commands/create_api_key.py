@@ -8,8 +8,11 @@ Any refusal is a clear message on stderr and a non-zero exit, with nothing creat
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bitethemenu.access import membership_for
 from bitethemenu.models import ApiKey, Venue
@@ -18,12 +21,12 @@ from bitethemenu.models import ApiKey, Venue
 class Command(BaseCommand):
     help = "Create an API key for USERNAME (for one venue with --venue, else a super admin's platform key)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--venue", metavar="SLUG", help="the venue the key acts for")
         parser.add_argument("--name", default="", help="a label to recognise the key by in the admin")
 
-    def handle(self, *args, username: str, venue: str | None, name: str, **options) -> None:
+    def handle(self, *args: Any, username: str, venue: str | None, name: str, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
@@ -37,7 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Created API key {key.prefix}… for {username}, {scope}. It is shown once:")
         self.stdout.write(raw)
 
-    def _venue(self, user, slug: str) -> Venue:
+    def _venue(self, user: User, slug: str) -> Venue:
         place = Venue.objects.filter(slug=slug).first()
         if place is None:
             raise CommandError(f"No venue with slug {slug!r}.")

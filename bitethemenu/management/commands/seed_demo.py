@@ -5,8 +5,10 @@ Idempotent: running it again changes nothing and prints the same logins."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -20,7 +22,7 @@ DEMO_CREDITS = 200
 class Command(BaseCommand):
     help = "Create demo users, the Demo Bistro venue, its credits and simulated AI settings (idempotent)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get(DEMO_PASSWORD_ENV, DEFAULT_DEMO_PASSWORD)
         with transaction.atomic():
             admin = self._user("admin", password, superuser=True)
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Venue owner: owner / {password}   (Demo Bistro)")
         self.stdout.write(f"  Venue staff: staff / {password}   (Demo Bistro)")
 
-    def _user(self, username: str, password: str, *, superuser: bool):
+    def _user(self, username: str, password: str, *, superuser: bool) -> User:
         User = get_user_model()
         user, created = User.objects.get_or_create(username=username)
         if created:
@@ -50,7 +52,7 @@ class Command(BaseCommand):
             user.save()
         return user
 
-    def _seed_credits(self, venue: Venue, admin) -> None:
+    def _seed_credits(self, venue: Venue, admin: User) -> None:
         from credits.gate import balance_of, grant
 
         if balance_of(venue) == 0:

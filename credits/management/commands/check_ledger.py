@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from credits.reconcile import ledger_mismatches
@@ -11,7 +13,7 @@ from credits.reconcile import ledger_mismatches
 class Command(BaseCommand):
     help = "Check that every venue's wallet balance equals the sum of its ledger entries."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         mismatches = ledger_mismatches()
         for mismatch in mismatches:
             self.stderr.write(f"MISMATCH {mismatch}")

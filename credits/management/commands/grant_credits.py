@@ -3,8 +3,10 @@ Bad input (unknown venue, a non-integer or non-positive amount) is a clear error
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
@@ -14,13 +16,13 @@ from credits import gate
 class Command(BaseCommand):
     help = "Grant credits to a venue (a top-up), recorded in its ledger."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("venue", help="the venue's slug")
         parser.add_argument("amount", help="a whole number of credits above zero")
         parser.add_argument("--note", default="", help="why (shown in the ledger)")
         parser.add_argument("--by", default="", help="username to record as the granter")
 
-    def handle(self, *args, venue: str, amount: str, note: str, by: str, **options) -> None:
+    def handle(self, *args: Any, venue: str, amount: str, note: str, by: str, **options: Any) -> None:
         try:
             credits = int(amount.strip())
         except ValueError:
