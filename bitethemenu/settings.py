@@ -281,6 +281,15 @@ KIE_UPLOAD_BASE_URL = os.environ.get("KIE_UPLOAD_BASE_URL", "").strip()
 KIE_POLL_INTERVAL = envfloat("KIE_POLL_INTERVAL", 3.0)
 KIE_POLL_DEADLINE = envfloat("KIE_POLL_DEADLINE", 600.0)
 
+# --- Outbound HTTP (bitethemenu.http) -------------------------------------------------------
+# Hosts a call may reach although they resolve to a private, loopback or link-local address (a
+# self-hosted OpenAI-compatible server, a local proxy): host names, `host:port`, IPs or CIDRs.
+# Provider base URLs from the environment are trusted without being listed here.
+AI_PRIVATE_HOSTS = envlist("AI_PRIVATE_HOSTS", [])
+# The largest JSON answer read from a provider (an answer carrying an image may also hold the
+# base64 of MAX_IMAGE_BYTES); reading stops there and the attempt fails as malformed_response.
+AI_MAX_JSON_BYTES = envint("AI_MAX_JSON_BYTES", 8 * 1024 * 1024)
+
 # --- Credits --------------------------------------------------------------------------------
 # What one call costs a venue, per service kind, in credits.
 CREDIT_COSTS = {

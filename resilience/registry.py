@@ -215,3 +215,24 @@ def get_adapter(provider_id: str) -> Adapter:
     module_name, _, class_name = spec.adapter.partition(":")
     adapter_class: type[Adapter] = getattr(import_module(module_name), class_name)
     return adapter_class()
+
+
+def operator_base_urls() -> list[str]:
+    """The base URLs the operator chose (`<PROVIDER>_BASE_URL`, `KIE_UPLOAD_BASE_URL`) or the registry
+    ships. They are operator-trusted: they may be http:// (as the official SDKs allow) and may point at a
+    private address (a local proxy); an admin-entered override is neither."""
+    urls = [default_base_url(provider_id) for provider_id in PROVIDERS] + [kie_upload_base_url()]
+    return [url for url in urls if url]
+
+
+def operator_trusted_hosts() -> frozenset[str]:
+    """`host:port` of every operator base URL: the outbound guard lets calls reach these even when
+    they resolve to a private address (bitethemenu.http also honours settings.AI_PRIVATE_HOSTS)."""
+    from bitethemenu.http import host_and_port
+
+    return frozenset(host_and_port(url) for url in operator_base_urls())
+
+
+def is_operator_url(url: str) -> bool:
+    """True when `url` lies under one of the operator base URLs."""
+    return any(url == base or url.startswith(base + "/") for base in operator_base_urls())

@@ -14,8 +14,11 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from django.conf import settings
+
 from bitethemenu import http
 from resilience.errors import Reason
+from resilience.registry import is_operator_url, operator_trusted_hosts
 from resilience.types import AIOutput, AIRequest
 
 
@@ -251,14 +254,25 @@ class Adapter:
         timeout: float,
         api_key: str = "",
         headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
         **kwargs: Any,
     ) -> tuple[http.Response, Any]:
         """One HTTP call through the seam. Returns (response, parsed JSON) for a 2xx JSON answer;
         raises ProviderError for transport failures, error statuses (via `classify`) and non-JSON
-        success bodies."""
+        success bodies. The answer is read up to `max_bytes` (default settings.AI_MAX_JSON_BYTES)."""
+        # A base URL the operator chose (environment or registry default) may be http://, as in the
+        # official SDKs, and its host may be private; an admin-entered override keeps the adapter's
+        # scheme rule and the address guard.
         try:
             response = http.request(
-                method, url, timeout=max(timeout, 0.01), headers=headers, allow_http=self.allow_http, **kwargs
+                method,
+                url,
+                timeout=max(timeout, 0.01),
+                max_bytes=max_bytes,
+                headers=headers,
+                allow_http=self.allow_http or is_operator_url(url),
+                trusted_hosts=operator_trusted_hosts(),
+                **kwargs,
             )
         except http.OutboundError as exc:
             raise transport_error(exc) from None
@@ -287,13 +301,22 @@ def _json_or_none(response: http.Response) -> Any:
 
 
 def transport_error(exc: http.OutboundError) -> ProviderError:
-    """No response came back: a timeout is `timeout`, a refused scheme is our configuration
-    (`bad_request`), anything else (DNS, refused, reset, TLS) is `server`."""
+    """No usable response came back: a timeout is `timeout`; an answer over its size cap is
+    `malformed_response`; a refused scheme or a refused private address is our configuration
+    (`bad_request`, which the breaker does not count); anything else (DNS, refused, reset, TLS) is
+    `server`."""
     if exc.kind == "timeout":
         return ProviderError(Reason.TIMEOUT, exc.short)
-    if exc.kind == "refused_scheme":
+    if exc.kind == "too_large":
+        return ProviderError(Reason.MALFORMED_RESPONSE, exc.short)
+    if exc.kind in ("refused_scheme", "blocked"):
         return ProviderError(Reason.BAD_REQUEST, exc.short)
     return ProviderError(Reason.SERVER, exc.short)
+
+
+def image_answer_max_bytes() -> int:
+    """The size cap for a JSON answer that carries an image as base64 (4 bytes for every 3)."""
+    return settings.MAX_IMAGE_BYTES * 4 // 3 + settings.AI_MAX_JSON_BYTES
 
 
 def classify_by_status(status: int, message: str = "") -> ProviderError:

@@ -355,17 +355,23 @@ class KieAdapter(Adapter):
         base.CLOCK.sleep(min(seconds, max(0.0, ends_at - base.CLOCK.now())))
 
     def download(self, url: str, *, ends_at: float) -> bytes:
-        """Fetch the finished image (no key: KIE result URLs are public, and expire after ~24 h)."""
+        """Fetch the finished image (no key: KIE result URLs are public, and expire after ~24 h). The
+        URL comes from KIE's answer, not from the operator: the seam's address guard applies (no
+        trusted hosts), and reading stops at settings.MAX_IMAGE_BYTES."""
         from bitethemenu import http
 
         try:
             response = http.request(
-                "GET", url, timeout=self._timeout(ends_at), headers={"User-Agent": browser_like_user_agent()}
+                "GET",
+                url,
+                timeout=self._timeout(ends_at),
+                max_bytes=settings.MAX_IMAGE_BYTES,
+                headers={"User-Agent": browser_like_user_agent()},
             )
         except http.OutboundError as exc:
-            raise ProviderError(
-                Reason.TIMEOUT if exc.kind == "timeout" else Reason.SERVER, f"result download: {exc.short}"
-            ) from None
+            error = base.transport_error(exc)
+            error.short = f"result download: {exc.short}"
+            raise error from None
         if not response.ok:
             raise ProviderError(Reason.SERVER, f"result download failed (HTTP {response.status})")
         if not sniff_image_mime(response.content):

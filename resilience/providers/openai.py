@@ -21,6 +21,7 @@ from resilience.providers.base import (
     classify_by_status,
     data_url,
     error_fields,
+    image_answer_max_bytes,
     image_prompt,
     malformed,
     sniff_image_mime,
@@ -207,6 +208,7 @@ class OpenAIAdapter(OpenAIShaped):
                 timeout=timeout,
                 api_key=api_key,
                 headers=self.headers(api_key),
+                max_bytes=image_answer_max_bytes(),
                 data={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": "1"},
                 files={"image": (f"reference.{extension}", request.reference_image, mime)},
             )
@@ -217,6 +219,7 @@ class OpenAIAdapter(OpenAIShaped):
                 timeout=timeout,
                 api_key=api_key,
                 headers=self.headers(api_key),
+                max_bytes=image_answer_max_bytes(),
                 json={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": 1},
             )
         image = b64_image(body, status=response.status)

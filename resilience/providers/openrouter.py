@@ -18,6 +18,7 @@ from resilience.providers.base import (
     data_url,
     decode_data_url,
     error_fields,
+    image_answer_max_bytes,
     image_prompt,
     malformed,
     sniff_image_mime,
@@ -58,6 +59,7 @@ class OpenRouterAdapter(OpenAIShaped):
             timeout=timeout,
             api_key=api_key,
             headers=self.headers(api_key),
+            max_bytes=image_answer_max_bytes(),
             json=payload,
         )
         self.raise_body_error(body, response.status, api_key)
