@@ -164,6 +164,7 @@ class AddressPolicy:
     def allows(self, host: str, port: int, address: Address) -> bool:
         if _embedded_ipv4(address) in METADATA_ADDRESSES:
             return False
+        host = host.strip("[]").lower().rstrip(".")
         if host in self.hosts or _trust_key(host, port) in self.hosts:
             return True
         if any(address in network for network in self.networks):
@@ -275,12 +276,14 @@ class _GuardedConnectionMixin:
     source_address: Any
     socket_options: Any
     _pinned: list[Address]
+    _call: _Call | None = None  # the call this connection's socket is watched for
 
     def _new_conn(self) -> socket.socket:
         call = _current_call.get()
         self._pinned = call.checked_addresses(self.host, self.port)
         sock = self._connect_to(self._pinned, call)
         call.watch(sock)
+        self._call = call
         return sock
 
     def _connect_to(self, addresses: list[Address], call: _Call) -> socket.socket:
@@ -305,15 +308,16 @@ class _GuardedConnectionMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        if self.sock is not None:
+        call = _current_call.get()
+        if self.sock is not None and self._call is not call:
             # A pooled connection, opened by an earlier call: it obeys this call's policy and clock too.
-            call = _current_call.get()
             try:
                 call.check(self.host, self.port, self._pinned)
             except OutboundError:
                 self.close()  # type: ignore[attr-defined]
                 raise
             call.watch(self.sock)
+            self._call = call
         super().request(*args, **kwargs)  # type: ignore[misc]
 
 

@@ -9,6 +9,7 @@ when the `with` block ends, and a script gives up as soon as the client hangs up
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +18,18 @@ Script = Callable[["socket.socket", bytes], None]
 
 
 class RawServer:
-    def __init__(self, script: Script, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        script: Script,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        read_head: bool = True,
+    ):
         self.script = script
+        self.tls = tls  # serve HTTPS with this context (its sni_callback may record server names)
+        self.read_head = read_head  # False: the script gets the bare connection (e.g. to stall TLS)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind((host, port))
@@ -53,16 +64,23 @@ class RawServer:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+        except OSError:
+            conn.close()
+            return  # the client refused our certificate
         with conn:
-            conn.settimeout(5)
             head = b""
             try:
-                while b"\r\n\r\n" not in head:
+                while self.read_head and b"\r\n\r\n" not in head:
                     data = conn.recv(4096)
                     if not data:
                         return
                     head += data
-                self.requests.append(head)
+                if head:
+                    self.requests.append(head)
                 self.script(conn, head)
             except OSError:
                 pass  # the client hung up: what these tests expect
