@@ -65,12 +65,12 @@ def test_a_private_base_url_listed_by_the_operator_is_reached(settings):
         assert chat("openai_compatible", base_url=f"{server.url}/v1") == "Hello"
 
 
-def test_an_http_base_url_from_the_environment_is_trusted(monkeypatch, settings):
+def test_an_http_base_url_from_the_environment_is_trusted(settings):
     """OPENAI_BASE_URL=http://… (a local proxy, as every official SDK allows): http and its private
     address are the operator's choice — no AI_PRIVATE_HOSTS needed."""
     settings.AI_PRIVATE_HOSTS = []
     with RawServer(lambda conn, request: answer(conn, json.dumps(CHAT).encode())) as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+        settings.AI_PROVIDER_BASE_URLS = {**settings.AI_PROVIDER_BASE_URLS, "openai": f"{server.url}/v1"}
         assert chat("openai") == "Hello"
         assert server.requests[0].startswith(b"POST /v1/chat/completions ")
 
