@@ -23,7 +23,9 @@ reads the same whether or not anything listens there.
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import itertools
 import json as jsonlib
 import os
 import socket
@@ -204,8 +206,8 @@ def _resolve_within(host: str, port: int, seconds: float) -> list[Address]:
 
 
 class _Call:
-    """The state of one `request()`: its deadline, its address policy, and a watchdog that shuts the
-    call's sockets down when the deadline passes, which ends any read blocked on them at once."""
+    """The state of one `request()`: its deadline, its address policy, and the sockets it uses, which
+    the watchdog shuts down when the deadline passes — that ends any read blocked on them at once."""
 
     def __init__(self, *, timeout: float, policy: AddressPolicy):
         self.deadline = time.monotonic() + timeout
@@ -214,7 +216,6 @@ class _Call:
         self._lock = threading.Lock()
         self._finished = False
         self._watched: list[socket.socket] = []
-        self._watchdog: threading.Timer | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -235,13 +236,12 @@ class _Call:
         with self._lock:
             if self._finished:
                 return
+            first = not self._watched
             self._watched.append(socket.socket(fileno=os.dup(sock.fileno())))
-            if self._watchdog is None:
-                self._watchdog = threading.Timer(max(0.0, self.remaining()), self._expire)
-                self._watchdog.daemon = True
-                self._watchdog.start()
+        if first:
+            _watchdog.add(self)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             if self._finished:
                 return
@@ -256,12 +256,40 @@ class _Call:
         with self._lock:
             self._finished = True
             watched, self._watched = self._watched, []
-        if self._watchdog is not None:
-            self._watchdog.cancel()
         for sock in watched:
             sock.close()
 
 
+class _Watchdog:
+    """One thread for every call in the process (not one per call, which would cost a thread start
+    each time): it sleeps until the earliest deadline and expires the calls that reach theirs.
+    Calls that finished in time stay queued until their deadline, where expiring them does nothing."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Call]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._count = itertools.count()
+
+    def add(self, call: _Call) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (call.deadline, next(self._count), call))
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="http-watchdog", daemon=True)
+                self._thread.start()
+            if self._due[0][2] is call:  # the earliest deadline changed: re-plan the sleep
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, call = heapq.heappop(self._due)
+            call.expire()
+
+
+_watchdog = _Watchdog()
 _current_call: ContextVar[_Call] = ContextVar("bitethemenu_http_call")
 
 

@@ -175,3 +175,30 @@ def test_an_answer_within_the_cap_is_returned_whole():
     with RawServer(script) as server:
         response = call(server.url, timeout=5.0, max_bytes=len(body))
     assert response.content == body
+
+
+def test_a_short_budget_ends_on_time_while_a_longer_one_is_waiting():
+    """Calls share one watchdog: a call queued later with an earlier deadline is still cut on time."""
+    import threading
+
+    def script(conn, request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n")
+        dribble(server, conn, b"x" * 40, every=0.2)
+
+    outcomes: dict[str, float] = {}
+
+    def timed(name: str, budget: float) -> None:
+        started = time.monotonic()
+        try:
+            call(server.url, timeout=budget)
+        except http.OutboundError:
+            outcomes[name] = elapsed_since(started)
+
+    with RawServer(script) as server:
+        long_call = threading.Thread(target=timed, args=("long", 3.0))
+        long_call.start()
+        time.sleep(0.3)  # the long call's deadline is queued first
+        timed("short", 0.5)
+        long_call.join()
+    assert outcomes["short"] <= 0.5 + SLACK
+    assert 3.0 <= outcomes["long"] <= 3.0 + SLACK
