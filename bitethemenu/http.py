@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -177,7 +177,7 @@ class AddressPolicy:
 def resolve(host: str, port: int) -> list[Address]:
     """Every address `host` resolves to (tests replace this to play DNS)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 # getaddrinfo cannot be given a timeout: it runs here so the call's budget can stop waiting for it.
@@ -333,7 +333,8 @@ class _GuardedConnectionMixin:
                 raise ConnectTimeoutError(self, "connect timed out") from None
             except OSError as exc:
                 failure = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+        connection = cast(HTTPConnection, self)  # the mixin is only ever part of one
+        raise NewConnectionError(connection, f"Failed to establish a new connection: {failure}")
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         call = _current_call.get()
@@ -458,7 +459,7 @@ def _follow_redirects(
             return _read_body(raw, call, max_bytes)
         raw.close()  # a redirect's own body is never read
         next_url = urljoin(raw.url, location)
-        if _session.should_strip_auth(raw.url, next_url):
+        if _session.should_strip_auth(raw.url, next_url):  # type: ignore[no-untyped-call]  # untyped in types-requests
             headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
         method, body, headers = _after_redirect(raw.status_code, method, body, headers)
         url, params = next_url, None
