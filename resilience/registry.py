@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from bitethemenu.http import host_and_port
+
 if TYPE_CHECKING:
     from resilience.providers.base import Adapter
 
@@ -228,8 +230,6 @@ def operator_base_urls() -> list[str]:
 def operator_trusted_hosts() -> frozenset[str]:
     """`host:port` of every operator base URL: the outbound guard lets calls reach these even when
     they resolve to a private address (bitethemenu.http also honours settings.AI_PRIVATE_HOSTS)."""
-    from bitethemenu.http import host_and_port
-
     return frozenset(host_and_port(url) for url in operator_base_urls())
 
 
