@@ -290,6 +290,16 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker (gunicorn --preload) inherits these objects but not their threads: start afresh.
+    global _resolver, _watchdog
+    _resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="http-resolve")
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 _current_call: ContextVar[_Call] = ContextVar("bitethemenu_http_call")
 
 

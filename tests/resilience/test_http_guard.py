@@ -6,7 +6,9 @@ chose (AI_PRIVATE_HOSTS, provider base URLs from the environment) are let throug
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import warnings
 
 import pytest
 
@@ -201,3 +203,25 @@ def test_a_pooled_connection_obeys_the_current_calls_guard(settings):
         with pytest.raises(http.OutboundError) as info:
             http.request("GET", f"{server.url}/b", timeout=2.0, allow_http=True)
     assert info.value.kind == "blocked" and len(server.requests) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_still_resolves_and_times_calls(dns, settings):
+    """gunicorn --preload forks workers from a process that may have used the seam: the resolver
+    and watchdog threads do not survive a fork, so the child must start its own."""
+    settings.AI_PRIVATE_HOSTS = ["fork.example"]
+    dns["fork.example"] = ["127.0.0.1"]
+    with RawServer(lambda conn, request: answer(conn)) as server:
+        url = f"http://fork.example:{server.port}/v1"
+        assert http.request("GET", url, timeout=2.0, allow_http=True).ok  # the parent's threads start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads: we accept it here
+            pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            code = 1
+            try:
+                code = 0 if http.request("GET", url, timeout=2.0, allow_http=True).ok else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
