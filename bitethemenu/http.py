@@ -274,7 +274,7 @@ class _Watchdog:
     def add(self, call: _Call) -> None:
         with self._wake:
             heapq.heappush(self._due, (call.deadline, next(self._count), call))
-            if self._thread is None or not self._thread.is_alive():  # also after a fork
+            if self._thread is None or not self._thread.is_alive():  # started on first use
                 self._thread = threading.Thread(target=self._run, name="http-watchdog", daemon=True)
                 self._thread.start()
             if self._due[0][2] is call:  # the earliest deadline changed: re-plan the sleep
