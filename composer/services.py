@@ -42,6 +42,7 @@ TONE_MAX_LENGTH = 60
 EMBED_MAX_INPUTS = 64
 EMBED_INPUT_MAX_LENGTH = 8000
 DEFAULT_PAGE_SIZE = 24
+LIBRARY_SERVICE = "library.search"  # the Library's own embeddings (indexing, search by meaning)
 # How many not-yet-indexed assets one search embeds alongside its query (keeps a search quick).
 INDEX_BATCH = 64
 
@@ -147,7 +148,7 @@ def _generate(
     request_id = _clean_request_id(request_id)
     asset = None
     try:
-        cost = _admit(venue=venue, user=user, kind=kind)
+        cost = _admit(venue=venue, user=user, kind=kind, service=service)
         with gate.held(
             venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user), cost=cost
         ) as charged:
@@ -182,10 +183,14 @@ def _generate(
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
 
 
-def _admit(*, venue: Venue, user: Any, kind: str) -> int:
+def _admit(*, venue: Venue, user: Any, kind: str, service: str) -> int:
     """Before anything is charged: the rate limits (FriendlyError `rate_limited`, 429), then the
-    price of this call for this venue (its primary model's, or the kind's default)."""
-    ratelimits.check_paid_call(venue=venue, actor=_user_or_none(user))
+    price of this call for this venue (its primary model's, or the kind's default).
+
+    The Library's own embeddings (indexing a new asset, a search) are not counted: they follow
+    the venue's paid calls and searches, and the daily free allowance meters them."""
+    if service != LIBRARY_SERVICE:
+        ratelimits.check_paid_call(venue=venue, actor=_user_or_none(user))
     return pricing.credits_for(venue, kind)
 
 
@@ -406,7 +411,7 @@ def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "a
     texts = _clean_inputs(inputs)
     request_id = new_request_id()
     try:
-        cost = _admit(venue=venue, user=user, kind="embedding")
+        cost = _admit(venue=venue, user=user, kind="embedding", service=service)
         with gate.held(
             venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user), cost=cost
         ) as charged:
