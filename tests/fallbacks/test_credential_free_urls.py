@@ -31,8 +31,12 @@ def test_display_base_url_drops_userinfo_query_and_fragment():
     )
 
 
-def test_the_env_base_url_shows_without_its_credentials(admin_client, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://ops:hunter2-secret@proxy.internal.example/v1")
+def test_the_env_base_url_shows_without_its_credentials(admin_client, settings):
+    # OPENAI_BASE_URL=https://ops:hunter2-secret@proxy.internal.example/v1 in the environment
+    settings.AI_PROVIDER_BASE_URLS = {
+        **settings.AI_PROVIDER_BASE_URLS,
+        "openai": "https://ops:hunter2-secret@proxy.internal.example/v1",
+    }
     html = admin_client.get(PAGE + "image/").content.decode()
     assert "hunter2-secret" not in html and "ops:" not in html
     assert "https://proxy.internal.example/v1" in html
