@@ -54,17 +54,29 @@ def limiter() -> strategies.MovingWindowRateLimiter:
 
 
 def reset() -> None:
-    """Forget every count (tests; an operator after raising a limit)."""
-    limiter().storage.reset()
+    """Forget every count and any storage back-off (tests; an operator after raising a limit)."""
+    global _storage_down_until
+    _storage_down_until = 0.0
+    try:
+        limiter().storage.reset()
+    except Exception:  # noqa: BLE001 — nothing to forget in a store that is down
+        logger.warning("rate limit storage unavailable; nothing reset")
 
 
 def _wait_words(seconds: int) -> str:
     return "a moment" if seconds <= 1 else f"{seconds} seconds"
 
 
+# After the storage failed, calls go through unchecked for this long instead of each waiting for
+# the storage's timeout again (the same idea as resilience.health's cache back-off).
+STORAGE_BACKOFF_SECONDS = 30.0
+_storage_down_until = 0.0
+
+
 def _hit(per_minute: int, *identifiers: str) -> int:
     """Count one call; 0 when it is allowed, else the seconds until it would be."""
-    if per_minute <= 0:
+    global _storage_down_until
+    if per_minute <= 0 or time.monotonic() < _storage_down_until:
         return 0
     item = RateLimitItemPerMinute(per_minute)
     try:
@@ -72,7 +84,10 @@ def _hit(per_minute: int, *identifiers: str) -> int:
             return 0
         reset_at = limiter().get_window_stats(item, "btm", *identifiers).reset_time
     except Exception:  # noqa: BLE001 — a storage outage lets the call through (see the module doc)
-        logger.warning("rate limit storage unavailable; letting %s through", ":".join(identifiers))
+        logger.warning(
+            "rate limit storage unavailable; letting calls through for %.0f s", STORAGE_BACKOFF_SECONDS
+        )
+        _storage_down_until = time.monotonic() + STORAGE_BACKOFF_SECONDS
         return 0
     return max(1, math.ceil(reset_at - time.time()))
 

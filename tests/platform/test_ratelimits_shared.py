@@ -37,8 +37,11 @@ def test_two_app_servers_share_one_count(settings):
     assert ratelimits._hit(2, "paid-venue", venue_id) > 0  # this server sees the other's calls
 
 
-def test_an_unreachable_store_lets_calls_through(settings, caplog):
+def test_an_unreachable_store_lets_calls_through_and_is_left_alone_for_a_while(settings, caplog, monkeypatch):
     settings.RATE_LIMIT_STORAGE_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
     assert ratelimits._hit(1, "paid-venue", "x") == 0
-    assert ratelimits._hit(1, "paid-venue", "x") == 0
     assert "rate limit storage unavailable" in caplog.text
+    calls = []
+    monkeypatch.setattr(ratelimits, "limiter", lambda: calls.append(1))
+    assert ratelimits._hit(1, "paid-venue", "x") == 0
+    assert calls == []  # backing off: no second wait for the storage's timeout
