@@ -23,6 +23,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from alerts import api as alerts_api
 from bitethemenu.api_auth import api_key_auth, platform_key_auth, venue_key_auth
 from bitethemenu.errors import FriendlyError, InvalidInput
+from bitethemenu.ratelimits import RateLimited
 from composer import api as composer_api
 from credits import api as credits_api
 from resilience import api as resilience_api
@@ -76,6 +77,8 @@ class BiteTheMenuAPI(NinjaAPI):
         body = {**error.as_dict(), "request_id": rid}
         response = self.create_response(request, body, status=error.http_status)
         response[REQUEST_ID_HEADER] = rid
+        if isinstance(error, RateLimited):  # API.md: a 429 says when to retry
+            response["Retry-After"] = str(error.retry_after)
         return response
 
     def _get_urls(self) -> list[URLPattern | URLResolver]:

@@ -64,6 +64,7 @@ ERROR_STATUSES = {
     409: "conflict",
     413: "payload_too_large",
     422: "invalid_input",
+    429: "rate_limited",
     500: "internal_error",
     503: "ai_unavailable",
 }

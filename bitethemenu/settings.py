@@ -296,10 +296,26 @@ CREDIT_COSTS = {
     "image": envint("CREDIT_COST_IMAGE", 4),
     "chat": envint("CREDIT_COST_CHAT", 1),
     "ocr": envint("CREDIT_COST_OCR", 2),
-    "embedding": envint("CREDIT_COST_EMBEDDING", 0),
+    "embedding": envint("CREDIT_COST_EMBEDDING", 1),
 }
 # A hold older than this that was never captured is refunded by reconcile_credits.
 CREDIT_HOLD_TTL_SECONDS = envint("CREDIT_HOLD_TTL_SECONDS", 900)
+
+# --- Money: metering, approved key names, rate limits (credits.gate, resilience.pricing, ratelimits) ---
+# Per venue and UTC day, the first N calls of a kind are free; after that each costs its price.
+# Embeddings (Library indexing and search) are metered this way: free for everyday use, never
+# unlimited for a venue at 0 credits on the platform's keys.
+CREDIT_FREE_CALLS_PER_DAY = {"embedding": envint("CREDIT_FREE_EMBEDDINGS_PER_DAY", 200)}
+# Extra env key names a chain candidate may read as its API key, besides each provider's own and
+# any *_API_KEY name (comma-separated). Names of platform settings (SECRET_KEY…) are never allowed.
+AI_EXTRA_ENV_KEYS = envlist("AI_EXTRA_ENV_KEYS", [])
+# Paid AI calls (pages and API) per minute, per venue and per user/API-key owner; "Test" probes of
+# a candidate per minute per super admin. Counted in RATE_LIMIT_STORAGE_URL (default: REDIS_URL, so
+# every app server sees the same counts; without Redis, in this process's memory).
+RATE_LIMIT_PAID_PER_VENUE = envint("RATE_LIMIT_PAID_PER_VENUE", 60)
+RATE_LIMIT_PAID_PER_ACTOR = envint("RATE_LIMIT_PAID_PER_ACTOR", 60)
+RATE_LIMIT_PROBES_PER_ADMIN = envint("RATE_LIMIT_PROBES_PER_ADMIN", 10)
+RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL", "").strip() or REDIS_URL or "memory://"
 
 # --- Alerts ---------------------------------------------------------------------------------
 SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")

@@ -47,8 +47,9 @@ from composer.services import (
 router = Router(tags=["venue: composer"])
 
 # Errors of a paid call, on top of the common ones (409: its Idempotency-Key was used before).
-PAID_ERRORS = (402, 409, 413, 503)
-EMBED_ERRORS = (402, 413, 503)
+# 429: over the paid-call rate limit (bitethemenu.ratelimits), with Retry-After.
+PAID_ERRORS = (402, 409, 413, 429, 503)
+EMBED_ERRORS = (402, 413, 429, 503)
 # An optional `Idempotency-Key` header makes a paid call safe to retry (say, after a client-side
 # timeout): the venue is charged and the chain run at most once per key — a repeat is 409 `conflict`.
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"

@@ -12,6 +12,7 @@ from bitethemenu.errors import FriendlyError
 from composer.models import Asset
 from composer.services import PROMPT_MAX_LENGTH
 from composer.uploads import TOO_LARGE_MESSAGE, decode_image
+from resilience import pricing
 from resilience.registry import available_providers
 from resilience.types import KIND_LABELS, SERVICE_KINDS
 
@@ -113,16 +114,37 @@ class LibraryFilterForm(forms.Form):
 PLATFORM_DEFAULT = ""
 
 
+def _price(kind: str, credits: int) -> str:
+    free = pricing.free_calls_per_day(kind)
+    label = f"{credits} credit{'s' if credits != 1 else ''}"
+    return f"{label} ({free} a day free)" if free else label
+
+
 def _model_choices(kind: str, current: tuple[str, str] | None) -> list[tuple[str, Any]]:
-    """ "Platform default" plus one group per provider offering `kind` (value "provider:model");
-    a current primary the registry does not list is kept so it shows as selected."""
-    choices: list[tuple[str, Any]] = [(PLATFORM_DEFAULT, "Platform default")]
+    """ "Platform default" plus one group per provider offering `kind` (value "provider:model"),
+    each with its price; the approved models only (resilience.pricing). A current primary no
+    longer approved is kept so it shows as selected."""
+    choices: list[tuple[str, Any]] = [
+        (PLATFORM_DEFAULT, f"Platform default — {_price(kind, pricing.default_credits(kind))}")
+    ]
+    approved = pricing.approved_models(kind)
     for spec in available_providers():
-        models = spec.models_for(kind)
+        models = list(approved.get(spec.id, []))
         if current and current[0] == spec.id and current[1] not in models:
             models.append(current[1])
         if models:
-            choices.append((spec.label, [(f"{spec.id}:{m}", f"{spec.label} · {m}") for m in models]))
+            choices.append(
+                (
+                    spec.label,
+                    [
+                        (
+                            f"{spec.id}:{m}",
+                            f"{spec.label} · {m} — {_price(kind, pricing.model_credits(kind, m))}",
+                        )
+                        for m in models
+                    ],
+                )
+            )
     return choices
 
 

@@ -23,13 +23,14 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 
+from bitethemenu import ratelimits
 from bitethemenu.errors import FriendlyError, InvalidInput
 from bitethemenu.models import Venue
 from composer import search
 from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
-from resilience import cascade, primaries
+from resilience import cascade, pricing, primaries
 from resilience.errors import USER_MESSAGES
 from resilience.types import AIOutput, AIRequest
 
@@ -41,6 +42,7 @@ TONE_MAX_LENGTH = 60
 EMBED_MAX_INPUTS = 64
 EMBED_INPUT_MAX_LENGTH = 8000
 DEFAULT_PAGE_SIZE = 24
+LIBRARY_SERVICE = "library.search"  # the Library's own embeddings (indexing, search by meaning)
 # How many not-yet-indexed assets one search embeds alongside its query (keeps a search quick).
 INDEX_BATCH = 64
 
@@ -144,10 +146,17 @@ def _generate(
     once per request id, so a repeat of the same id is refused (409 `conflict`, calm copy)
     before anything runs, whether the first is still working, succeeded or failed."""
     request_id = _clean_request_id(request_id)
+    asset = None
     try:
-        with gate.held(venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user)) as charged:
+        cost = _admit(venue=venue, user=user, kind=kind, service=service)
+        with gate.held(
+            venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user), cost=cost
+        ) as charged:
             output = _run(kind, request, venue=venue, service=service, request_id=request_id)
             asset = _save_asset(venue=venue, user=user, output=output, request_id=request_id, **asset_fields)
+    except gate.ResultDiscarded:
+        _discard(asset)  # refunded while it ran: never delivered free (docs/CONTRACTS.md)
+        raise
     except FriendlyError as error:
         if error.code == "conflict":  # the same submission again (a double click, a reload)
             raise FriendlyError(
@@ -172,6 +181,23 @@ def _generate(
         ) from exc
     index_asset(venue=venue, user=user, asset=asset)
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
+
+
+def _admit(*, venue: Venue, user: Any, kind: str, service: str) -> int:
+    """Before anything is charged: the rate limits (FriendlyError `rate_limited`, 429), then the
+    price of this call for this venue (its primary model's, or the kind's default).
+
+    The Library's own embeddings (indexing a new asset, a search) are not counted: they follow
+    the venue's paid calls and searches, and the daily free allowance meters them."""
+    if service != LIBRARY_SERVICE:
+        ratelimits.check_paid_call(venue=venue, actor=_user_or_none(user))
+    return pricing.credits_for(venue, kind)
+
+
+def _discard(asset: Asset | None) -> None:
+    if asset is not None:
+        asset.image.delete(save=False)
+        asset.delete()
 
 
 def _clean_request_id(request_id: str) -> str:
@@ -385,8 +411,9 @@ def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "a
     texts = _clean_inputs(inputs)
     request_id = new_request_id()
     try:
+        cost = _admit(venue=venue, user=user, kind="embedding", service=service)
         with gate.held(
-            venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user)
+            venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user), cost=cost
         ) as charged:
             output = _run(
                 "embedding", AIRequest(inputs=texts), venue=venue, service=service, request_id=request_id

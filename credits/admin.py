@@ -139,8 +139,17 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "venue", "request_id", "amount", "status", "settled_at"]
-    list_filter = ["status"]
+    list_display = [
+        "created_at",
+        "venue",
+        "request_id",
+        "service_kind",
+        "amount",
+        "status",
+        "settled_at",
+        "discarded_at",
+    ]
+    list_filter = ["status", "service_kind"]
     list_select_related = ["venue"]
     search_fields = ["venue__name", "request_id"]
     show_full_result_count = False

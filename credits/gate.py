@@ -9,8 +9,18 @@ after waiting; on SQLite the IMMEDIATE transaction mode (settings) serialises wr
 "Exactly once" for refunds is a conditional UPDATE on the hold (the row count says who won), with
 the ledger's unique constraints as the last line of defence.
 
-Zero-cost kinds (embeddings by default) are free: `charge` writes nothing for them, and
-`capture`/`refund` of such a request id are no-ops.
+Every call takes a hold, free ones too (amount 0, no ledger entry): one hold per venue and request
+id is what makes an Idempotency-Key hold whatever the price. A kind may have a free daily allowance
+per venue (settings.CREDIT_FREE_CALLS_PER_DAY; embeddings by default): until it is used up, calls of
+that kind cost 0; after it, their price — so no kind is ever unlimited for a venue at 0 credits.
+
+The price is the caller's to say (`cost=`, composer asks `resilience.pricing`: the venue's primary
+model decides it); without one, the kind's default from settings.CREDIT_COSTS.
+
+No transaction may be open around an AI call: `charge` and `refund` open their own *durable*
+transactions, so calling them (and so `held`) inside an `atomic` block fails at once (RuntimeError).
+`grant` and `adjust` stay composable: opening a venue grants its first credits in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -177,38 +188,60 @@ def adjust(*, venue: Venue, amount: int, note: str, by: Any = None) -> LedgerEnt
         )
 
 
-def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Charged:
+def _check_cost(cost: Any) -> int:
+    if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+        raise InvalidInput(
+            "Something went wrong with the price of this request.", f"cost must be an int >= 0, got {cost!r}"
+        )
+    return cost
+
+
+def _start_of_day() -> datetime:
+    return timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _metered(*, venue: Venue, kind: str, price: int) -> int:
+    """What this call costs: 0 while the venue's free allowance of `kind` for today lasts, else
+    `price`. Runs inside charge's transaction with the wallet row locked (PostgreSQL; SQLite's
+    IMMEDIATE mode serialises writers), so two racing calls cannot both take the last free one."""
+    allowance = int(settings.CREDIT_FREE_CALLS_PER_DAY.get(kind, 0))
+    if price == 0 or allowance <= 0:
+        return price
+    Wallet.objects.bulk_create([Wallet(venue=venue)], ignore_conflicts=True)
+    Wallet.objects.select_for_update().filter(venue_id=venue.pk).values_list("pk", flat=True).first()
+    used = (
+        Hold.objects.filter(venue_id=venue.pk, service_kind=kind, amount=0, created_at__gte=_start_of_day())
+        .exclude(status=Hold.Status.REFUNDED)
+        .count()
+    )
+    return 0 if used < allowance else price
+
+
+def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None, cost: int | None = None) -> Charged:
     """Hold the cost of one `kind` call for `request_id`: take it from the wallet now, pending a
     `capture` (success) or `refund` (failure).
 
-    Guarantees: the balance never goes below zero; at most one charge per venue and request id.
-    Raises FriendlyError `insufficient_credits` (402) when the venue cannot pay — nothing is
-    written; `conflict` (409) when this request id was already charged; `invalid_input` (422) for
-    an unknown kind or a bad request id. A zero-cost kind writes nothing and returns cost 0.
+    `cost`: the price of this call (composer passes the venue's price from resilience.pricing);
+    None means the kind's default (settings.CREDIT_COSTS). A call within the kind's free daily
+    allowance costs 0 whatever the price.
+    Guarantees: the balance never goes below zero; at most one hold per venue and request id,
+    free or not. Raises FriendlyError `insufficient_credits` (402) when the venue cannot pay —
+    nothing is written; `conflict` (409) when this request id was used before; `invalid_input`
+    (422) for an unknown kind, a bad request id or a negative cost. Raises RuntimeError inside an
+    open transaction (durable: the AI call must never run inside one).
     """
-    cost = cost_of(kind)
+    price = cost_of(kind) if cost is None else _check_cost(cost)
     request_id = _check_request_id(request_id)
-    if cost == 0:
-        return Charged(request_id=request_id, cost=0, balance=balance_of(venue))
     try:
-        with transaction.atomic():
-            taken = Wallet.objects.filter(venue_id=venue.pk, balance__gte=cost).update(
-                balance=F("balance") - cost, updated_at=timezone.now()
+        with transaction.atomic(durable=True):
+            cost = _metered(venue=venue, kind=kind, price=price)
+            entry = _take(venue=venue, kind=kind, cost=cost, request_id=request_id, by=by) if cost else None
+            Hold.objects.create(
+                venue=venue, request_id=request_id, charge=entry, amount=cost, service_kind=kind
             )
-            if taken != 1:
-                raise _insufficient(venue=venue, kind=kind, cost=cost, request_id=request_id)
-            entry = LedgerEntry.objects.create(
-                venue=venue,
-                kind=LedgerEntry.Kind.CHARGE,
-                amount=-cost,
-                service_kind=kind,
-                request_id=request_id,
-                by=by if by and by.pk else None,
-            )
-            Hold.objects.create(venue=venue, request_id=request_id, charge=entry, amount=cost)
             balance = balance_of(venue)
     except IntegrityError:
-        # The unique constraint on (venue, request_id): a replayed request must not pay twice.
+        # The unique constraint on (venue, request_id): a replayed request must not pay (or run) twice.
         raise FriendlyError(
             "conflict",
             "This request was already charged.",
@@ -217,6 +250,23 @@ def charge(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Charg
             request_id=request_id,
         ) from None
     return Charged(request_id=request_id, cost=cost, balance=balance)
+
+
+def _take(*, venue: Venue, kind: str, cost: int, request_id: str, by: Any) -> LedgerEntry:
+    # `>=`: a venue may spend its very last credit.
+    taken = Wallet.objects.filter(venue_id=venue.pk, balance__gte=cost).update(
+        balance=F("balance") - cost, updated_at=timezone.now()
+    )
+    if taken != 1:
+        raise _insufficient(venue=venue, kind=kind, cost=cost, request_id=request_id)
+    return LedgerEntry.objects.create(
+        venue=venue,
+        kind=LedgerEntry.Kind.CHARGE,
+        amount=-cost,
+        service_kind=kind,
+        request_id=request_id,
+        by=by if by and by.pk else None,
+    )
 
 
 def _insufficient(*, venue: Venue, kind: str, cost: int, request_id: str) -> FriendlyError:
@@ -232,19 +282,13 @@ def _insufficient(*, venue: Venue, kind: str, cost: int, request_id: str) -> Fri
 def capture(*, venue: Venue, request_id: str) -> bool:
     """Mark the hold for `request_id` as spent: it will never be refunded afterwards.
 
-    Returns True if this call captured it; False if there is no pending hold (free kind, already
-    captured, or already refunded — e.g. by the reconciler after the TTL). Never raises for those.
+    Returns True if this call captured it; False if there is no pending hold (unknown, already
+    captured, or already refunded — e.g. by the reconciler after the TTL; `held` then discards the
+    call's result). Never raises for those.
     """
     captured = Hold.objects.filter(
         venue_id=venue.pk, request_id=request_id, status=Hold.Status.PENDING
     ).update(status=Hold.Status.CAPTURED, settled_at=timezone.now())
-    if (
-        captured != 1
-        and Hold.objects.filter(
-            venue_id=venue.pk, request_id=request_id, status=Hold.Status.REFUNDED
-        ).exists()
-    ):
-        logger.warning("credits: capture of %s after it was refunded (venue %s)", request_id, venue.pk)
     return captured == 1
 
 
@@ -253,11 +297,12 @@ def refund(*, venue: Venue, request_id: str, note: str = "") -> LedgerEntry | No
     a retry, the reconciler on another machine).
 
     Returns the refund entry if this call refunded; None if there is nothing to refund (no
-    charge, a free kind, already captured, or already refunded). A captured (successful) call
-    is never refunded.
+    hold, already captured, or already refunded) — and for a free call, whose hold is marked
+    refunded (its allowance given back) with no entry. A captured (successful) call is never
+    refunded. Raises RuntimeError inside an open transaction (durable).
     """
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             # Claim the hold first: only the caller whose UPDATE changed the row goes on.
             claimed = Hold.objects.filter(
                 venue_id=venue.pk, request_id=request_id, status=Hold.Status.PENDING
@@ -265,6 +310,8 @@ def refund(*, venue: Venue, request_id: str, note: str = "") -> LedgerEntry | No
             if claimed != 1:
                 return None
             hold = Hold.objects.select_related("charge").get(venue_id=venue.pk, request_id=request_id)
+            if hold.charge is None:  # a free call: nothing was taken
+                return None
             Wallet.objects.filter(venue_id=venue.pk).update(
                 balance=F("balance") + hold.amount, updated_at=timezone.now()
             )
@@ -283,27 +330,64 @@ def refund(*, venue: Venue, request_id: str, note: str = "") -> LedgerEntry | No
         return None
 
 
-@contextmanager
-def held(*, venue: Venue, kind: str, request_id: str, by: Any = None) -> Iterator[Charged]:
-    """Charge before the block, capture when it succeeds, refund on ANY exception and re-raise.
+class ResultDiscarded(FriendlyError):
+    """The call finished after its hold had been refunded (the reconciler gave up on it): its
+    result must be thrown away, never delivered for free. Calm 503: nothing was charged."""
 
-    The block (the provider call) runs outside any transaction opened here, so a slow provider
-    never holds a database lock. If charging fails (e.g. `insufficient_credits`) the block does
-    not run. A failure to capture or refund is logged, never raised over the caller's outcome:
-    an uncaptured hold is refunded by `reconcile_credits` after CREDIT_HOLD_TTL_SECONDS.
+    def __init__(self, request_id: str):
+        super().__init__(
+            "ai_unavailable",
+            DISCARDED_MESSAGE,
+            f"request {request_id} finished after its hold expired and was refunded; result discarded",
+            http_status=503,
+            request_id=request_id,
+        )
+
+
+DISCARDED_MESSAGE = (
+    "That took longer than we allow, so we stopped it and didn't charge you. Please try again."
+)
+
+
+def _discard_if_refunded(*, venue: Venue, request_id: str) -> None:
+    """After a capture that did not happen: if the hold was refunded meanwhile, record that the
+    result is discarded and raise ResultDiscarded (a missing hold or a failed capture is not)."""
+    discarded = Hold.objects.filter(
+        venue_id=venue.pk, request_id=request_id, status=Hold.Status.REFUNDED
+    ).update(discarded_at=timezone.now())
+    if discarded:
+        logger.warning("credits: %s finished after its hold was refunded; result discarded", request_id)
+        raise ResultDiscarded(request_id)
+
+
+@contextmanager
+def held(
+    *, venue: Venue, kind: str, request_id: str, by: Any = None, cost: int | None = None
+) -> Iterator[Charged]:
+    """Charge before the block (`cost` as in `charge`), capture when it succeeds, refund on ANY
+    exception and re-raise.
+
+    The block (the provider call) runs outside any transaction (charge is durable: calling this
+    inside one raises RuntimeError before anything is charged), so a slow provider never holds a
+    database lock. If charging fails (e.g. `insufficient_credits`) the block does not run. A
+    failure to capture or refund is logged, never raised over the caller's outcome: an uncaptured
+    hold is refunded by `reconcile_credits` after CREDIT_HOLD_TTL_SECONDS. If that reconciler
+    refunded the hold while the block was still running, the block's success is not delivered:
+    raises ResultDiscarded (the caller removes what the block saved; docs/CONTRACTS.md).
     """
-    charged = charge(venue=venue, kind=kind, request_id=request_id, by=by)
+    charged = charge(venue=venue, kind=kind, request_id=request_id, by=by, cost=cost)
     try:
         yield charged
     except BaseException:
-        if charged.cost:
-            try:
-                refund(venue=venue, request_id=request_id, note=FAILED_CALL_NOTE)
-            except Exception:
-                logger.exception("credits: refund of %s failed; the reconciler will retry", request_id)
-        raise
-    if charged.cost:
         try:
-            capture(venue=venue, request_id=request_id)
+            refund(venue=venue, request_id=request_id, note=FAILED_CALL_NOTE)
         except Exception:
-            logger.exception("credits: capture of %s failed", request_id)
+            logger.exception("credits: refund of %s failed; the reconciler will retry", request_id)
+        raise
+    try:
+        captured = capture(venue=venue, request_id=request_id)
+    except Exception:
+        logger.exception("credits: capture of %s failed", request_id)
+        return
+    if not captured:
+        _discard_if_refunded(venue=venue, request_id=request_id)

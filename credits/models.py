@@ -109,10 +109,14 @@ class LedgerEntry(models.Model):
 
 
 class Hold(models.Model):
-    """The state of one charge: pending until the call succeeds (captured) or fails (refunded).
+    """The state of one paid call: pending until it succeeds (captured) or fails (refunded).
 
     Mutable on purpose, so the ledger can stay append-only. Moves only PENDING → CAPTURED or
     PENDING → REFUNDED, each with a conditional UPDATE whose row count says who won the race.
+    Every call has one, free ones too (`amount` 0, no `charge` entry): the unique request id is
+    what makes an Idempotency-Key hold whatever the price, and today's free holds are how the
+    gate meters a daily free allowance. `discarded_at`: the call finished after the hold had been
+    refunded (the reconciler gave up on it), so its result was thrown away, never delivered free.
     """
 
     class Status(models.TextChoices):
@@ -122,19 +126,33 @@ class Hold(models.Model):
 
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="credit_holds")
     request_id = models.CharField(max_length=REQUEST_ID_MAX_LENGTH)
-    charge = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="hold")
-    amount = models.BigIntegerField()  # the cost held, positive
+    charge = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="hold"
+    )  # None for a free call
+    service_kind = models.CharField(max_length=16, blank=True)
+    amount = models.BigIntegerField()  # the cost held: positive, or 0 for a free call
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
+    discarded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["venue", "request_id"], name="credits_one_hold_per_request"),
+            models.CheckConstraint(
+                condition=Q(amount=0, charge__isnull=True) | Q(amount__gt=0, charge__isnull=False),
+                name="credits_hold_paid_iff_charged",
+            ),
         ]
-        # The reconciler's question: pending holds older than the TTL.
         indexes = [
+            # The reconciler's question: pending holds older than the TTL.
             models.Index(fields=["created_at"], condition=Q(status="pending"), name="credits_pending_holds"),
+            # The free allowance's question: this venue's free calls of a kind today.
+            models.Index(
+                fields=["venue", "service_kind", "created_at"],
+                condition=Q(amount=0),
+                name="credits_free_holds",
+            ),
         ]
 
     def __str__(self) -> str:

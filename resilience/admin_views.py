@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -25,7 +25,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from resilience import chains
+from resilience import chains, pricing
 from resilience.chains import CandidateSpec, ChainConflict, ChainValidationError
 from resilience.defaults import DEFAULT_CHAINS
 from resilience.models import ChainCandidate, ChainRevision
@@ -66,6 +66,8 @@ class Card:
     health: Any = None
     unknown_provider: bool = False
     needs_reference: bool = False  # tried only when the request carries a reference image
+    price: int = 0  # credits a call costs a venue whose primary is this model (resilience.pricing)
+    default_price: int = 0  # the kind's price with "Platform default"
 
     @property
     def advanced_open(self) -> bool:
@@ -96,6 +98,8 @@ def _health(spec: CandidateSpec) -> Any:
 def build_card(
     kind: str, spec: CandidateSpec, *, uid: str, number: int, errors: dict[str, str] | None = None
 ) -> Card:
+    # Never echo credentials in a base URL back into the page (a row saved before they were refused).
+    spec = replace(spec, base_url=chains.without_userinfo(spec.base_url))
     providers = [p for p in available_providers() if p.supports(kind)]
     provider = get_provider(spec.provider)
     models = provider.models_for(kind) if provider else []
@@ -123,11 +127,13 @@ def build_card(
         status=status,
         skip_text=skip_text,
         default_env_key=provider.env_key if provider else "",
-        default_base_url=default_base_url(provider.id) if provider else "",
+        default_base_url=chains.display_base_url(default_base_url(provider.id)) if provider else "",
         errors=errors or {},
         health=_health(spec),
         unknown_provider=bool(spec.provider) and spec.provider not in {p.id for p in providers},
         needs_reference=_needs_reference(kind, spec),
+        price=pricing.model_credits(kind, spec.model) if spec.model else 0,
+        default_price=pricing.default_credits(kind),
     )
 
 
@@ -229,7 +235,8 @@ def _conflict_message(kind: str, latest: ChainRevision | None) -> str:
     who = latest.saved_by.get_username() if latest and latest.saved_by else "someone"
     what = ""
     if latest is not None:
-        what = f" (revision #{latest.pk} by {who}, {latest.created_at:%Y-%m-%d %H:%M} UTC: {latest.summary})"
+        summary = chains.without_userinfo(latest.summary)
+        what = f" (revision #{latest.pk} by {who}, {latest.created_at:%Y-%m-%d %H:%M} UTC: {summary})"
     return (
         f"The {KIND_LABELS[kind]} chain was changed by someone else while you were editing{what}. "
         "Nothing was saved. Your edits are below: compare them with History, then press Save changes "
@@ -341,9 +348,19 @@ def history(request: HttpRequest, *, site: admin.AdminSite, kind: str) -> HttpRe
         "kind": kind,
         "kind_label": KIND_LABELS[kind],
         "tabs": _tabs(kind),
-        "revisions": chains.revisions_for(kind),
+        "revisions": [_shown_revision(rev) for rev in chains.revisions_for(kind)],
     }
     return render(request, "admin/super/ai_fallbacks_history.html", context)
+
+
+def _shown_revision(revision: ChainRevision) -> ChainRevision:
+    """The revision as the History page shows it: base URLs and the summary without credentials."""
+    revision.summary = chains.without_userinfo(revision.summary)
+    revision.candidates = [
+        {**item, "base_url": chains.without_userinfo(str(item.get("base_url") or ""))}
+        for item in revision.candidates
+    ]
+    return revision
 
 
 @require_POST

@@ -40,6 +40,7 @@ from django.db.models.options import Options
 from alerts.attempts import Attempt
 from bitethemenu.models import Venue
 from resilience import health
+from resilience.env_keys import env_key_allowed
 from resilience.errors import SECOND_TRY_REASONS, ChainExhausted, Reason
 from resilience.models import ChainCandidate, VenuePrimary
 from resilience.providers import base
@@ -176,6 +177,9 @@ def config_skip_reason(kind: str, candidate: Candidate, request: AIRequest) -> s
         return "no model set"
     if not candidate.base_url and spec.id != "simulated":
         return "no base URL set"
+    # A name the operator does not allow is never read: its value would go out as a bearer token.
+    if candidate.env_key and not env_key_allowed(candidate.env_key):
+        return "env key not allowed"
     # Same rule as ChainCandidate.is_ready (the admin's Ready/Skipped badge): a named key must be set.
     if candidate.env_key and not os.environ.get(candidate.env_key):
         return f"{candidate.env_key} not set"

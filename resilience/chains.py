@@ -13,10 +13,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection, transaction
 
+from resilience.env_keys import NOT_ALLOWED_MESSAGE, env_key_allowed
 from resilience.models import ChainCandidate, ChainRevision
 from resilience.registry import ProviderSpec, available_providers, default_base_url, get_provider
 from resilience.types import KIND_LABELS, SERVICE_KINDS
@@ -134,6 +135,8 @@ def skip_reason(spec: CandidateSpec) -> str:
     if not spec.enabled:
         return "disabled"
     key = effective_env_key(spec)
+    if key and not env_key_allowed(key):
+        return "env key not allowed"  # its value is never read (see resilience.env_keys)
     if not key or os.environ.get(key):
         return ""
     return f"{key} not set"
@@ -143,6 +146,30 @@ def effective_env_key(spec: CandidateSpec) -> str:
     """The env key NAME this candidate reads (its override, else the provider's default)."""
     provider = get_provider(spec.provider)
     return spec.env_key or (provider.env_key if provider else "")
+
+
+def display_base_url(url: str) -> str:
+    """A base URL as pages show it: no user info (an operator may have put credentials in a
+    `<PROVIDER>_BASE_URL`), no query string or fragment. "" for a URL that does not parse."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+_USERINFO_IN_TEXT = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """`text` with the user info of every URL in it removed (revision summaries saved before base
+    URLs were checked for credentials may still hold some)."""
+    return _USERINFO_IN_TEXT.sub(r"\1", text)
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -208,6 +235,8 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
         errors["model"] = "A model id has no spaces."
     if spec.env_key and not ENV_KEY_RE.match(spec.env_key):
         errors["env_key"] = "An env key name looks like OPENAI_API_KEY: capitals, digits and underscores."
+    elif spec.env_key and not env_key_allowed(spec.env_key):
+        errors["env_key"] = NOT_ALLOWED_MESSAGE
     allow_http = spec.provider in HTTP_ALLOWED_PROVIDERS or bool(provider and provider.allow_http)
     if url_error := _base_url_error(spec.base_url, allow_http=allow_http):
         errors["base_url"] = url_error
@@ -229,7 +258,7 @@ def validate_chain(kind: str, specs: Sequence[CandidateSpec]) -> dict[int, dict[
     """Errors by card index (0-based) and field name; empty when the chain can be saved.
 
     Checks: a known provider that offers this kind; a label and a model id; an env key name that
-    looks like an env var; a base URL that is http(s) with a host (https unless the provider is
+    looks like an env var and that the operator allows (`resilience.env_keys.env_key_allowed`); a base URL that is http(s) with a host (https unless the provider is
     openai_compatible) and carries no spaces, credentials, query string or fragment; no control
     characters (none in one-line fields, no NUL anywhere); the column sizes (notes: MAX_NOTES); at most
     MAX_CANDIDATES cards.
@@ -279,6 +308,7 @@ def _field_changes(before: CandidateSpec, after: CandidateSpec) -> list[str]:
         changes.append("enabled" if after.enabled else "disabled")
     for field, name in (("env_key", "env key"), ("base_url", "base URL")):
         old_value, new_value = getattr(before, field) or "default", getattr(after, field) or "default"
+        old_value, new_value = without_userinfo(old_value), without_userinfo(new_value)
         if old_value != new_value:
             changes.append(f"{name} {old_value} → {new_value}")
     if before.notes != after.notes:

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from bitethemenu.models import Venue
+from resilience.env_keys import env_key_allowed
 
 
 class ServiceKind(models.TextChoices):
@@ -58,7 +59,7 @@ class ChainCandidate(models.Model):
         if not self.enabled:
             return False
         key = self.effective_env_key()
-        return not key or bool(os.environ.get(key))
+        return not key or (env_key_allowed(key) and bool(os.environ.get(key)))
 
 
 class VenuePrimary(models.Model):

@@ -60,9 +60,13 @@ def _no_provider_keys(monkeypatch):
 def _clear_cache():
     from django.core.cache import cache
 
+    from bitethemenu import ratelimits
+
     cache.clear()
+    ratelimits.reset()
     yield
     cache.clear()
+    ratelimits.reset()
 
 
 # --- Browser tests --------------------------------------------------------------------------

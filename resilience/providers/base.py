@@ -84,9 +84,13 @@ MAX_SHORT = 200
 
 
 def redact(text: str, *, secrets: tuple[str, ...] = ()) -> str:
-    """`text` with anything secret-shaped removed: the given secrets, URLs (and their query strings),
-    bearer tokens, key-like and long opaque tokens. Collapsed to one line and capped at 200 chars."""
-    for secret in secrets:
+    """`text` with anything secret-shaped removed: the given secrets and every secret value this
+    server is configured with (all provider keys, the Slack webhook, SECRET_KEY, database and Redis
+    passwords: resilience.secret_values), URLs (and their query strings), bearer tokens, key-like
+    and long opaque tokens. Collapsed to one line and capped at 200 chars."""
+    from resilience.secret_values import configured_secrets  # lazy: reads settings and the registry
+
+    for secret in (*sorted(secrets, key=len, reverse=True), *configured_secrets()):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     text = _QUERY_SECRET.sub(r"\1[redacted]", text)

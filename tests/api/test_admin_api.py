@@ -102,7 +102,7 @@ def test_put_replaces_the_whole_chain_in_order(admin_api, superadmin):
             "model": "llama3.1",
             "enabled": False,
             "base_url": "http://10.0.0.5:11434/v1",
-            "env_key": "LOCAL_KEY",
+            "env_key": "LOCAL_API_KEY",
             "notes": "on-prem",
         },
     ]
@@ -111,7 +111,7 @@ def test_put_replaces_the_whole_chain_in_order(admin_api, superadmin):
     saved = response.json()["candidates"]
     assert [(c["priority"], c["label"]) for c in saved] == [(1, "B first"), (2, "Local")]
     assert saved[1]["base_url"] == "http://10.0.0.5:11434/v1"
-    assert saved[1]["env_key"] == "LOCAL_KEY"
+    assert saved[1]["env_key"] == "LOCAL_API_KEY"
     assert saved[1]["status"] == "skipped"
     assert admin_api.get("/admin/chains/chat").json()["candidates"] == saved
     assert ChainRevision.objects.filter(kind="chat").latest("created_at").saved_by == superadmin

@@ -199,3 +199,19 @@ def test_the_same_request_id_charged_concurrently_is_charged_once(venue):
     assert _codes([r for r in results if not isinstance(r, gate.Charged)]) == ["conflict"] * (THREADS - 1)
     assert LedgerEntry.objects.filter(kind="charge").count() == 1 and Hold.objects.count() == 1
     assert gate.balance_of(venue) == cost * (THREADS - 1)
+
+
+def test_racing_calls_never_share_out_more_than_the_free_allowance(venue, settings):
+    settings.CREDIT_FREE_CALLS_PER_DAY = {"embedding": 3}
+    settings.CREDIT_COSTS = {**settings.CREDIT_COSTS, "embedding": 1}
+
+    results = run_together(
+        [
+            (lambda i=i: gate.charge(venue=venue, kind="embedding", request_id=f"e-{i}"))
+            for i in range(THREADS)
+        ]
+    )
+
+    free = [r for r in results if isinstance(r, gate.Charged) and r.cost == 0]
+    assert len(free) == 3
+    assert _codes([r for r in results if not isinstance(r, gate.Charged)]) == ["insufficient_credits"] * 5

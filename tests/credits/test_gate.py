@@ -113,13 +113,65 @@ def test_charge_rejects_a_bad_request_id(venue, request_id):
     assert gate.balance_of(venue) == 10
 
 
-def test_a_zero_cost_kind_is_free_and_writes_nothing(venue):
-    charged = gate.charge(venue=venue, kind="embedding", request_id="req-1")
+def test_a_zero_cost_call_is_free_but_still_takes_its_request_id(venue, settings):
+    settings.CREDIT_COSTS = {**settings.CREDIT_COSTS, "chat": 0}
+    charged = gate.charge(venue=venue, kind="chat", request_id="req-1")
 
     assert charged == gate.Charged(request_id="req-1", cost=0, balance=0)
     assert not LedgerEntry.objects.exists()
-    assert gate.capture(venue=venue, request_id="req-1") is False
+    hold = Hold.objects.get()
+    assert (hold.amount, hold.charge, hold.service_kind) == (0, None, "chat")
+    assert gate.capture(venue=venue, request_id="req-1") is True
     assert gate.refund(venue=venue, request_id="req-1") is None
+
+
+def test_a_zero_cost_request_id_cannot_run_twice(venue, settings):
+    """Issue 12: with a free kind, the same Idempotency-Key ran twice (nothing was written)."""
+    settings.CREDIT_COSTS = {**settings.CREDIT_COSTS, "chat": 0}
+    gate.charge(venue=venue, kind="chat", request_id="key-12345678")
+
+    with pytest.raises(FriendlyError) as caught:
+        gate.charge(venue=venue, kind="chat", request_id="key-12345678")
+    assert (caught.value.code, caught.value.http_status) == ("conflict", 409)
+
+
+def test_a_refunded_free_call_writes_no_ledger_entry(venue, settings):
+    settings.CREDIT_COSTS = {**settings.CREDIT_COSTS, "chat": 0}
+    with pytest.raises(RuntimeError), gate.held(venue=venue, kind="chat", request_id="req-1"):
+        raise RuntimeError("boom")
+    assert Hold.objects.get().status == Hold.Status.REFUNDED
+    assert not LedgerEntry.objects.exists()
+
+
+def test_charging_exactly_the_whole_balance_works(venue):
+    """`>=`, not `>`: a venue may spend its very last credit (a mutation run left this untested)."""
+    gate.grant(venue=venue, amount=4, note="")
+
+    charged = gate.charge(venue=venue, kind="image", request_id="req-1")
+
+    assert (charged.cost, charged.balance) == (4, 0)
+    assert gate.balance_of(venue) == 0
+    with pytest.raises(FriendlyError) as caught:
+        gate.charge(venue=venue, kind="chat", request_id="req-2")
+    assert caught.value.code == "insufficient_credits"
+
+
+def test_charge_takes_the_price_it_is_given(venue):
+    gate.grant(venue=venue, amount=20, note="")
+
+    charged = gate.charge(venue=venue, kind="image", request_id="req-1", cost=12)
+
+    assert (charged.cost, gate.balance_of(venue)) == (12, 8)
+    assert LedgerEntry.objects.get(kind="charge").amount == -12
+
+
+@pytest.mark.parametrize("cost", [-1, 2.5, "4", True])
+def test_charge_refuses_a_bad_price_and_writes_nothing(venue, cost):
+    gate.grant(venue=venue, amount=20, note="")
+    with pytest.raises(FriendlyError) as caught:
+        gate.charge(venue=venue, kind="image", request_id="req-1", cost=cost)
+    assert caught.value.code == "invalid_input"
+    assert not Hold.objects.exists()
 
 
 def test_refund_gives_the_cost_back_once(venue):
@@ -207,8 +259,9 @@ def test_held_does_not_run_the_call_when_the_venue_cannot_pay(venue):
 
 def test_held_runs_a_free_call_without_touching_the_ledger(venue):
     with gate.held(venue=venue, kind="embedding", request_id="req-1") as charged:
-        assert charged.cost == 0
+        assert charged.cost == 0  # within the day's free allowance
     assert not LedgerEntry.objects.exists()
+    assert Hold.objects.get().status == Hold.Status.CAPTURED
 
 
 def test_history_is_newest_first(venue):

@@ -256,10 +256,10 @@ def test_typing_while_a_card_is_re_rendered_loses_nothing(admin_page, monkeypatc
     monkeypatch.setattr(admin_views, "build_card", slow_build_card)
     card = _card(page, 1)
     card.get_by_text("Advanced").click()
-    card.get_by_label("Env key name").fill("MY_ROUTER_KEY")
+    card.get_by_label("Env key name").fill("MY_ROUTER_API_KEY")
     page.keyboard.press("Tab")  # the env key changed: the card is re-rendered for its badge
     page.keyboard.type("https://proxy.example.com/v1")
-    expect(_card(page, 1).locator(".fb-badge")).to_have_text("Skipped — MY_ROUTER_KEY not set")
+    expect(_card(page, 1).locator(".fb-badge")).to_have_text("Skipped — MY_ROUTER_API_KEY not set")
     expect(_card(page, 1).get_by_label("Base URL override")).to_have_value("https://proxy.example.com/v1")
     expect(_card(page, 1).get_by_label("Base URL override")).to_be_focused()
     # The same while the enable toggle re-renders the card: a label typed meanwhile is kept.

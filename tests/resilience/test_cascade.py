@@ -88,12 +88,12 @@ def test_a_custom_env_key_is_honoured(chain, monkeypatch):
     chain(
         "chat",
         [
-            {"label": "Custom", "provider": "openrouter", "model": "m", "env_key": "MY_ROUTER_KEY"},
+            {"label": "Custom", "provider": "openrouter", "model": "m", "env_key": "MY_ROUTER_API_KEY"},
             ("Sim", "simulated", "ok"),
         ],
     )
     result = cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
-    assert result.attempts[0].message == "MY_ROUTER_KEY not set"
+    assert result.attempts[0].message == "MY_ROUTER_API_KEY not set"
 
 
 def test_safety_with_a_reference_retries_once_without_it(chain):

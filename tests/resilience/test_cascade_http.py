@@ -327,7 +327,7 @@ def test_a_key_pasted_with_a_trailing_newline_still_works(chain, mocked, monkeyp
 
 def test_a_primary_that_is_also_a_chain_row_uses_that_rows_env_key(venue, chain, mocked, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setenv("OPENAI_PROD_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_PROD_API_KEY", SECRET)
     chain(
         "chat",
         [
@@ -335,7 +335,7 @@ def test_a_primary_that_is_also_a_chain_row_uses_that_rows_env_key(venue, chain,
                 "label": "GPT (prod account)",
                 "provider": "openai",
                 "model": "gpt-4o",
-                "env_key": "OPENAI_PROD_KEY",
+                "env_key": "OPENAI_PROD_API_KEY",
             }
         ],
     )

@@ -119,7 +119,11 @@ def test_validate_chain_accepts_http_only_for_openai_compatible():
     ok = [
         CandidateSpec("Ollama", "openai_compatible", "llama3.1", base_url="http://10.0.0.5:11434/v1"),
         CandidateSpec(
-            "Proxy", "openai", "gpt-4o", base_url="https://proxy.example.com/v1", env_key="PROXY_OPENAI_KEY"
+            "Proxy",
+            "openai",
+            "gpt-4o",
+            base_url="https://proxy.example.com/v1",
+            env_key="PROXY_OPENAI_API_KEY",
         ),
     ]
     assert validate_chain("chat", ok) == {}
@@ -220,8 +224,8 @@ def test_skip_reason_names_the_missing_key(monkeypatch):
     assert chains.skip_reason(spec) == ""
     assert chains.skip_reason(CandidateSpec("OpenAI", "openai", "gpt-image-2", enabled=False)) == "disabled"
     assert chains.skip_reason(CandidateSpec("Sim", "simulated", "ok")) == ""  # names no key at all
-    ollama = CandidateSpec("Ollama", "openai_compatible", "llama3.1", env_key="OLLAMA_KEY")
-    assert chains.skip_reason(ollama) == "OLLAMA_KEY not set"
+    ollama = CandidateSpec("Ollama", "openai_compatible", "llama3.1", env_key="OLLAMA_API_KEY")
+    assert chains.skip_reason(ollama) == "OLLAMA_API_KEY not set"
 
 
 def test_skip_reason_agrees_with_the_saved_rows_is_ready(monkeypatch):
