@@ -30,7 +30,7 @@ from composer import search
 from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
-from resilience import cascade, pricing, primaries
+from resilience import cascade, pricing
 from resilience.errors import USER_MESSAGES
 from resilience.types import AIOutput, AIRequest
 
@@ -556,22 +556,3 @@ def search_library(
             search.word_matches(assets, query), page=page, page_size=page_size, word_matches=True
         )
     return _paginate(ranked, page=page, page_size=page_size)
-
-
-# --- AI settings -----------------------------------------------------------------------------
-
-
-def set_ai_primaries(*, venue: Venue, choices: dict[str, tuple[str, str] | None]) -> dict[str, str]:
-    """Apply the venue's AI settings: per service kind a (provider, model) primary, or None for
-    the platform default. Each kind is saved on its own (a refused one leaves the others saved).
-    Returns the calm error message per refused kind ({} when everything was saved)."""
-    errors: dict[str, str] = {}
-    for kind, choice in choices.items():
-        try:
-            if choice is None:
-                primaries.clear_primary(venue=venue, kind=kind)
-            else:
-                primaries.set_primary(venue=venue, kind=kind, provider=choice[0], model=choice[1])
-        except FriendlyError as error:
-            errors[kind] = error.user_message
-    return errors

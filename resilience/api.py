@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
 
@@ -17,7 +16,7 @@ from bitethemenu.models import Venue
 from bitethemenu.schemas import error_responses
 from resilience.chains import CandidateSpec, load_chain, reset_chain, save_chain, skip_reason
 from resilience.models import ChainCandidate
-from resilience.primaries import clear_primary, primaries_for, set_primary
+from resilience.primaries import primaries_for, save_primaries
 from resilience.registry import ProviderSpec, available_providers, default_base_url
 from resilience.schemas import (
     AISettingsIn,
@@ -100,21 +99,14 @@ def _settings_out(venue: Venue) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def update_ai_settings(*, venue: Venue, payload: AISettingsIn) -> None:
-    """Apply a PUT /ai-settings body all or nothing: a kind left out is unchanged, `null` clears it.
-
-    Raises FriendlyError `invalid_input` (422) from resilience.primaries for an unknown or hidden
-    provider, one that lacks the kind, or an empty model; nothing is changed then.
-    """
+def _choices(payload: AISettingsIn) -> dict[str, tuple[str, str] | None]:
+    """The kinds the body names (a kind left out is unchanged), each a (provider, model) or None."""
+    choices: dict[str, tuple[str, str] | None] = {}
     for kind in SERVICE_KINDS:
-        if kind not in payload.model_fields_set:
-            continue
-        choice = getattr(payload, kind)
-        if choice is None:
-            clear_primary(venue=venue, kind=kind)
-        else:
-            set_primary(venue=venue, kind=kind, provider=choice.provider, model=choice.model)
+        if kind in payload.model_fields_set:
+            choice = getattr(payload, kind)
+            choices[kind] = None if choice is None else (choice.provider, choice.model)
+    return choices
 
 
 # --- Venue: AI settings -----------------------------------------------------------------------
@@ -129,9 +121,9 @@ def get_ai_settings(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.put("/{slug}/ai-settings", response={200: AISettingsOut, **error_responses()})
 def put_ai_settings(request: HttpRequest, slug: str, payload: AISettingsIn) -> dict[str, Any]:
-    """Change some kinds' primaries; returns all four kinds."""
+    """Change some kinds' primaries, all or nothing (422 names the refused kinds); returns all four."""
     venue = venue_for_key(request, slug)
-    update_ai_settings(venue=venue, payload=payload)
+    save_primaries(venue=venue, choices=_choices(payload))
     return _settings_out(venue)
 
 

@@ -21,6 +21,7 @@ from resilience.env_keys import NOT_ALLOWED_MESSAGE, env_key_allowed
 from resilience.models import ChainCandidate, ChainRevision
 from resilience.registry import ProviderSpec, available_providers, default_base_url, get_provider
 from resilience.types import KIND_LABELS, SERVICE_KINDS
+from resilience.validation import label_error, model_id_error
 
 ENV_KEY_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # Providers whose base URL may be plain http (self-hosted servers on a private network).
@@ -231,8 +232,10 @@ def _validate_one(kind: str, spec: CandidateSpec, providers: dict[str, ProviderS
         errors["provider"] = f"{provider.label} does not offer {KIND_LABELS[kind]}."
     if not spec.model:
         errors["model"] = "Pick a model, or type its id."
-    elif any(ch.isspace() for ch in spec.model):
-        errors["model"] = "A model id has no spaces."
+    elif model_problem := model_id_error(spec.model):
+        errors["model"] = model_problem
+    if "label" not in errors and (label_problem := label_error(spec.label)):
+        errors["label"] = label_problem
     if spec.env_key and not ENV_KEY_RE.match(spec.env_key):
         errors["env_key"] = "An env key name looks like OPENAI_API_KEY: capitals, digits and underscores."
     elif spec.env_key and not env_key_allowed(spec.env_key):

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from bitethemenu.request_types import VenueRequest
-from composer import services
 from composer.forms import AISettingsForm
 from composer.views.common import current_venue, login_and_venue_required, page_context, render_page
 from resilience import primaries
@@ -24,8 +23,11 @@ def ai_settings(request: VenueRequest) -> HttpResponse:
     form = AISettingsForm(request.POST if request.method == "POST" else None, current=current)
     saved = False
     if request.method == "POST" and form.is_valid():
-        for kind, message in services.set_ai_primaries(venue=venue, choices=form.choices_by_kind()).items():
-            form.add_error(kind, message)
-        saved = not form.errors
+        try:
+            primaries.save_primaries(venue=venue, choices=form.choices_by_kind())
+            saved = True
+        except primaries.PrimariesInvalid as refused:  # nothing saved: each refused kind says why
+            for kind, message in refused.errors.items():
+                form.add_error(kind, message)
     context = page_context(request, form=form, saved=saved, kind_labels=KIND_LABELS)
     return render_page(request, "composer/ai_settings.html", "settings_form", context)

@@ -85,3 +85,39 @@ def test_put_refuses_bad_settings_all_or_nothing(owner_api, venue, body):
 def test_settings_belong_to_one_venue(outsider_api, venue):
     assert_error(outsider_api.put(SETTINGS, {"image": None}), 404, "not_found")
     assert_error(outsider_api.get(SETTINGS), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "m" * 201,  # one over the column: a database error (500) on PostgreSQL before
+        "m" * 300,  # the schema's own cap
+        "gpt-4o\n2026-12-01 INFO alerts Slack: all providers healthy",  # a forged log line
+        "gpt-4o\r\nx",
+        "gpt-4o\u2028x",  # a Unicode line separator
+        "gpt\u202e4o",  # a right-to-left override that makes the id read otherwise
+    ],
+)
+def test_put_refuses_a_model_id_too_long_or_with_control_characters(owner_api, venue, model):
+    body = assert_error(
+        owner_api.put(
+            SETTINGS,
+            {
+                "chat": {"provider": "openai", "model": "gpt-4o"},
+                "image": {"provider": "openai", "model": model},
+            },
+        ),
+        422,
+        "invalid_input",
+    )
+    assert "\n" not in body["technical_detail"] and "\u2028" not in body["technical_detail"]
+    assert primaries_for(venue) == ALL_NULL_ROWS
+
+
+ALL_NULL_ROWS = {"image": None, "chat": None, "ocr": None, "embedding": None}
+
+
+def test_put_accepts_a_model_id_of_exactly_200_characters(owner_api, venue):
+    response = owner_api.put(SETTINGS, {"chat": {"provider": "openai", "model": "m" * 200}})
+    assert response.status_code == 200, response.content
+    assert primaries_for(venue)["chat"].model == "m" * 200
