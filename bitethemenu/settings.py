@@ -333,6 +333,11 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MiB, decoded (API.md)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # base64 of a 10 MiB image plus JSON overhead
 FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
+# --- Trust boundaries: image pixels, request bodies, logins, CSP (README "Security") ----------
+# An image whose header claims more pixels than this is refused before it is decoded (a 500 KB PNG
+# can unpack to gigabytes). 40 MP is more than any phone photo (a 48 MP sensor saves 12 MP by default).
+MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 40_000_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -85,13 +85,30 @@ def _from_text(text: bytes) -> bytes:
         raise InvalidInput(BAD_BASE64_MESSAGE, "invalid base64") from None
 
 
+def _too_many_pixels(width: int, height: int) -> FriendlyError:
+    limit = settings.MAX_IMAGE_PIXELS
+    size = f"{width}×{height} pixels" if width else "a decompression bomb"
+    return FriendlyError(
+        "payload_too_large",
+        f"That image is too large. Please upload one under {limit // 1_000_000} megapixels.",
+        f"image is {size}, over the limit of {limit} pixels",
+        http_status=413,
+    )
+
+
 def _verify_image(data: bytes, mime: str) -> None:
-    """Pillow agrees the bytes are a well-formed image of the sniffed format."""
+    """Pillow agrees the bytes are a well-formed image of the sniffed format, of at most
+    settings.MAX_IMAGE_PIXELS pixels. `Image.open` reads only the header, so the size is known
+    before any pixel is decoded: a small file that would unpack to gigabytes is refused unread."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
+            if image.width * image.height > settings.MAX_IMAGE_PIXELS:
+                raise _too_many_pixels(image.width, image.height)
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own guard (bitethemenu.apps sets it from the setting)
+        raise _too_many_pixels(0, 0) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput(NOT_AN_IMAGE_MESSAGE, f"{mime} data failed image verification") from None
     if fmt != _PIL_FORMATS[mime]:
         raise InvalidInput(NOT_AN_IMAGE_MESSAGE, f"signature says {mime} but the image decodes as {fmt}")
@@ -102,7 +119,8 @@ def decode_image(data: str | bytes, *, allow_pdf: bool = False) -> tuple[bytes, 
     image/webp (or application/pdf when `allow_pdf`).
 
     Raises FriendlyError `payload_too_large` (413) when the decoded size exceeds
-    settings.MAX_IMAGE_BYTES — checked before anything about the type — and `invalid_input` (422)
+    settings.MAX_IMAGE_BYTES — checked before anything about the type — or an image's header says
+    it has more than settings.MAX_IMAGE_PIXELS pixels, and `invalid_input` (422)
     for empty input, bad base64, or bytes that are not one of the accepted types (by signature,
     and for images, by Pillow's verify). The messages are calm and name what to upload instead.
     """

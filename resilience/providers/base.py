@@ -179,6 +179,8 @@ def image_problem(content: bytes | None) -> str:
     try:
         with Image.open(io.BytesIO(content)) as image:
             decoded_as = image.format
+            if image.width * image.height > settings.MAX_IMAGE_PIXELS:  # header only: nothing decoded
+                return f"the image is over {settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels"
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return "the image is damaged"

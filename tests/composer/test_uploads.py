@@ -87,3 +87,41 @@ def test_the_default_limit_is_ten_mebibytes_decoded():
     with pytest.raises(FriendlyError) as caught:
         decode_image(base64.b64encode(junk).decode())
     assert caught.value.code == "payload_too_large"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG whose header claims width×height 1-bit pixels, with almost no pixel data: what a
+    decompression bomb looks like to anything that reads only the header (a real one is ~500 KB)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "side", [13_000, 40_000]
+)  # 169 MP (the finding) and 1.6 GP (past Pillow's own guard)
+def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(side):
+    bomb = _png_header_only(side, side)
+    assert len(bomb) < 100
+    with pytest.raises(FriendlyError) as caught:
+        decode_image(bomb)
+    assert (caught.value.code, caught.value.http_status) == ("payload_too_large", 413)
+    assert "40 megapixels" in caught.value.user_message
+
+
+def test_an_image_at_the_pixel_limit_is_accepted(settings):
+    settings.MAX_IMAGE_PIXELS = 64 * 64
+    data = image_bytes("PNG", size=(64, 64))
+    assert decode_image(data) == (data, "image/png")
+    with pytest.raises(FriendlyError):
+        decode_image(image_bytes("PNG", size=(65, 64)))
