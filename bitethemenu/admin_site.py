@@ -10,6 +10,8 @@ from importlib import import_module
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver
 
@@ -53,10 +55,25 @@ class SuperAdminSite(admin.AdminSite):
         return context
 
 
+class BoundedDateChangeList(ChangeList):
+    """A date-hierarchy year Python's datetime cannot hold (`?created_at__year=9999` asks for the
+    year up to 10000) is a bad filter, like any other: Django then shows the list with "?e=1"
+    instead of a 500. Django itself catches only a date it cannot build, not the end it adds."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 class ReadOnlyAdminMixin:
     """For ledgers, inboxes and audit tables: viewable in the admin, never added, edited or
     deleted there (their writes go through the apps' service functions). Works on ModelAdmin and
-    inlines alike."""
+    inlines alike. Their date hierarchies refuse out-of-range years calmly (BoundedDateChangeList)."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return BoundedDateChangeList
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -124,7 +125,8 @@ class WalletAdmin(ReadOnlyAdmin):
 
 
 def _ids(raw: str) -> list[int]:
-    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    # isdigit() is true for "²", which int() refuses: only ASCII digits, and no more than a key holds.
+    return [int(part) for part in raw.split(",") if re.fullmatch(r"[0-9]{1,18}", part.strip())]
 
 
 @admin.register(LedgerEntry)
