@@ -29,10 +29,23 @@ def _load(module_path: str) -> Any | None:
         raise
 
 
+class BoundedDatesMixin:
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return BoundedDateChangeList
+
+
 class SuperAdminSite(admin.AdminSite):
     site_header = "BiteTheMenu Super Admin"
     site_title = "BiteTheMenu admin"
     index_title = "Platform administration"
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Every model admin (ours and third-party ones such as Axes') gets BoundedDateChangeList,
+        unless it brings a change list of its own."""
+        admin_class = admin_class or admin.ModelAdmin
+        if admin_class.get_changelist is admin.ModelAdmin.get_changelist:
+            admin_class = type(admin_class.__name__, (BoundedDatesMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
         # The whole admin is for super admins only: venue staff never get in, even with is_staff.
@@ -70,10 +83,7 @@ class BoundedDateChangeList(ChangeList):
 class ReadOnlyAdminMixin:
     """For ledgers, inboxes and audit tables: viewable in the admin, never added, edited or
     deleted there (their writes go through the apps' service functions). Works on ModelAdmin and
-    inlines alike. Their date hierarchies refuse out-of-range years calmly (BoundedDateChangeList)."""
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return BoundedDateChangeList
+    inlines alike."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

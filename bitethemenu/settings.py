@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # serves /api/v1/docs with its bundled Swagger UI (static files), not from a CDN
+    "axes",  # login lockout (README "Security"); its admin lists attempts and unlocks
     "bitethemenu.apps.BiteTheMenuConfig",
     "alerts",
     "resilience",
@@ -117,6 +119,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bitethemenu.middleware.CurrentVenueMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with the lockout page
+]
+
+# Axes first: it refuses a locked-out username or address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "bitethemenu.urls"
@@ -337,6 +346,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # An image whose header claims more pixels than this is refused before it is decoded (a 500 KB PNG
 # can unpack to gigabytes). 40 MP is more than any phone photo (a 48 MP sensor saves 12 MP by default).
 MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 40_000_000)
+
+# Logins (the site's /login/ and the admin's): after LOGIN_FAILURE_LIMIT failures for one username,
+# or from one address, that username or address is locked out for LOGIN_LOCKOUT_MINUTES (a calm 429
+# page). Each failure is logged (username, address, path; never the password). A success resets the
+# count. Super admins unlock in Django admin → Axes → Access attempts (delete the rows).
+AXES_ENABLED = envbool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per user AND per address
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "bitethemenu.login_guard.client_ip"
+AXES_CLIENT_STR_CALLABLE = "bitethemenu.login_guard.client_str"
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the peer address).
+# The client address for login lockouts is the entry the outermost of them added.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 
 LOGGING = {
     "version": 1,
