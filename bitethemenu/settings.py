@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bitethemenu.body_limits.BodyLimitMiddleware",  # first: refuses an oversized body before anyone reads it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "bitethemenu.middleware.RejectNullCharactersMiddleware",
@@ -346,6 +347,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # An image whose header claims more pixels than this is refused before it is decoded (a 500 KB PNG
 # can unpack to gigabytes). 40 MP is more than any phone photo (a 48 MP sensor saves 12 MP by default).
 MAX_IMAGE_PIXELS = envint("MAX_IMAGE_PIXELS", 40_000_000)
+
+# Request bodies (bitethemenu.body_limits): a declared Content-Length over the limit is a 413 before a
+# byte is read; bodies without one are counted while read. The API and the pages that take a photo or
+# a menu accept an image (base64 in JSON is 4/3 of it, plus the fields); everything else, from /login/
+# to the admin, gets the small limit.
+REQUEST_MAX_BODY_BYTES = envint("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
+REQUEST_MAX_UPLOAD_BYTES = envint("REQUEST_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
+REQUEST_UPLOAD_PATHS = ("/api/", "/composer/image/", "/menu/import/")
+FILE_UPLOAD_HANDLERS = [
+    "bitethemenu.body_limits.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Logins (the site's /login/ and the admin's): after LOGIN_FAILURE_LIMIT failures for one username,
 # or from one address, that username or address is locked out for LOGIN_LOCKOUT_MINUTES (a calm 429
