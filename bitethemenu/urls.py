@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,8 +18,5 @@ urlpatterns = [
     path("credits/", include("credits.urls")),
     path("", include("composer.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route, in DEBUG either: generated images are served only through
+# composer.views.library.asset_file, which checks the user belongs to the asset's venue.

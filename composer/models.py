@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from bitethemenu.models import Venue
+
+# The only extensions a stored image gets (composer.uploads / image_problem accept these types alone).
+IMAGE_EXTENSIONS = {".png", ".jpg", ".webp"}
+
+
+def asset_file_name(instance: Asset, filename: str) -> str:
+    """Where an asset's image is stored, chosen by the server: a random name (never the caller's
+    Idempotency-Key or any other client text), keeping only a known image extension. Files are
+    served only by composer.views.library.asset_file, to members of the asset's venue."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    extension = suffix if suffix in IMAGE_EXTENSIONS else ".png"
+    return timezone.now().strftime("assets/%Y/%m/") + uuid.uuid4().hex + extension
 
 
 class Asset(models.Model):
@@ -23,7 +38,7 @@ class Asset(models.Model):
     prompt = models.TextField(blank=True)
     style = models.CharField(max_length=60, blank=True)
     text = models.TextField(blank=True)
-    image = models.FileField(upload_to="assets/%Y/%m/", blank=True)
+    image = models.FileField(upload_to=asset_file_name, blank=True)
     image_mime = models.CharField(max_length=40, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
