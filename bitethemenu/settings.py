@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 # Lets `admin.ModelAdmin[Venue]` and friends (django-stubs generics, checked by mypy) run at runtime.
 django_stubs_ext.monkeypatch()
@@ -110,6 +111,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bitethemenu.body_limits.BodyLimitMiddleware",  # first: refuses an oversized body before anyone reads it
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "bitethemenu.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -141,6 +144,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # {{ csp_nonce }} for an inline <script>
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bitethemenu.context_processors.venue",
@@ -360,6 +364,42 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Content-Security-Policy (Django's own middleware), on every response in every mode: scripts only
+# from this origin (htmx, the admin's, Swagger UI's are all static files) or an inline <script> that
+# carries {{ csp_nonce }}; no inline event handlers, no eval. Inline style attributes stay allowed:
+# the Django admin, htmx's indicator styles and Swagger UI set them, and styles cannot run code.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy (django-permissions-policy): no page uses these browser features, so none may.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+}
 
 # Logins (the site's /login/ and the admin's): after LOGIN_FAILURE_LIMIT failures for one username,
 # or from one address, that username or address is locked out for LOGIN_LOCKOUT_MINUTES (a calm 429
