@@ -20,10 +20,16 @@ class MembershipInline(admin.TabularInline[Membership, Venue]):
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin[Venue]):
+    """Venues are renamed and staffed here. They are opened (with their starting credits) only by
+    credits.venues.open_venue — its admin page is Credits → Wallets → "Open a venue" — so "Add" is off."""
+
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["slug", "created_at"]  # the slug is the venue's address in the API
     inlines = [MembershipInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Membership)

@@ -19,6 +19,7 @@ from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from credits import gate
 from credits.models import Hold, LedgerEntry, Wallet
+from credits.venues import open_venue
 
 
 class GrantCreditsForm(forms.Form):
@@ -41,6 +42,16 @@ class AdjustCreditsForm(forms.Form):
     note = forms.CharField(max_length=gate.NOTE_MAX_LENGTH, help_text="Why (required, shown in the ledger).")
 
 
+class OpenVenueForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(
+        max_length=80, help_text="The venue's address in the API: letters, digits, hyphens."
+    )
+    credits = forms.IntegerField(
+        min_value=0, max_value=gate.MAX_GRANT, initial=0, help_text="Starting credits (0 is fine)."
+    )
+
+
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
     """Ledger-like tables: viewable, never added, edited or deleted through the admin."""
 
@@ -57,7 +68,8 @@ class WalletAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list[URLPattern]:
         grant = path("grant/", self.admin_site.admin_view(self.grant_view), name="credits_wallet_grant")
         adjust = path("adjust/", self.admin_site.admin_view(self.adjust_view), name="credits_wallet_adjust")
-        return [grant, adjust, *super().get_urls()]
+        opening = path("open-venue/", self.admin_site.admin_view(self.open_venue_view), name="open-venue")
+        return [grant, adjust, opening, *super().get_urls()]
 
     @admin.action(description="Grant credits to the selected venues")
     def grant_credits(self, request: HttpRequest, queryset: QuerySet[Wallet]) -> HttpResponse:
@@ -81,6 +93,19 @@ class WalletAdmin(ReadOnlyAdmin):
         else:
             form = AdjustCreditsForm(initial={"venue": request.GET.get("venue")})
         return self._form_page(request, form, title="Adjust balance")
+
+    def open_venue_view(self, request: HttpRequest) -> HttpResponse:
+        """Venues are opened here (not with Django admin's "Add venue"): credits.venues.open_venue."""
+        form = OpenVenueForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                venue = open_venue(**form.cleaned_data, by=request.user)
+            except FriendlyError as exc:
+                form.add_error("slug" if exc.code == "conflict" else None, exc.user_message)
+            else:
+                self.message_user(request, f"Opened {venue.name}. Add its members below.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:bitethemenu_venue_change", args=[venue.pk]))
+        return self._form_page(request, form, title="Open a venue")
 
     def _form_page(self, request: HttpRequest, form: forms.Form, *, title: str) -> HttpResponse:
         context = {

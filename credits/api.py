@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -18,39 +17,13 @@ from bitethemenu.models import Venue
 from bitethemenu.schemas import SLUG_RE, error_responses
 from credits.gate import balance_of, grant, history
 from credits.schemas import BalanceOut, CreditsOut, GrantIn, VenueIn, VenueOut
+from credits.venues import open_venue
 
 router = Router(tags=["credits"])
 admin_router = Router(tags=["admin: venues"])
 
 # GET /credits lists this many ledger entries, newest first.
 HISTORY_LIMIT = 100
-
-
-def _venue_exists(slug: str) -> FriendlyError:
-    return FriendlyError(
-        "conflict",
-        "A venue with that address already exists. Pick another slug.",
-        f"venue slug {slug!r} is taken",
-        http_status=409,
-    )
-
-
-@transaction.atomic
-def open_venue(*, name: str, slug: str, credits: int, by: object = None) -> Venue:
-    """Create a venue with a starting balance (a grant when `credits` > 0), all or nothing.
-
-    Raises FriendlyError `conflict` (409) when the slug is taken, even by a racing request.
-    """
-    if Venue.objects.filter(slug=slug).exists():
-        raise _venue_exists(slug)
-    try:
-        with transaction.atomic():
-            venue = Venue.objects.create(name=name, slug=slug)
-    except IntegrityError:
-        raise _venue_exists(slug) from None
-    if credits:
-        grant(venue=venue, amount=credits, note="Starting credits", by=by)
-    return venue
 
 
 def _venue_by_slug(slug: str) -> Venue:
