@@ -74,10 +74,9 @@ class CappedUploadHandler(FileUploadHandler):
 
     def handle_raw_input(
         self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
-    ):
+    ) -> None:
         if content_length > self.limit:
             raise RequestDataTooBig("request body over the limit for this path")
-        return None
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)

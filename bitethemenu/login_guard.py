@@ -15,13 +15,12 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address. Behind TRUSTED_PROXY_COUNT proxies that each append to
     X-Forwarded-For, it is the entry the outermost trusted proxy appended (entries left of it are
     whatever the client sent, so never trusted). With no proxies, the socket's peer address."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
-    ]
+    hops: int = settings.TRUSTED_PROXY_COUNT
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
     if hops and len(forwarded) >= hops:
         return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def client_str(username: str, ip_address: str, user_agent: str, path_info: str, request: HttpRequest) -> str:
