@@ -118,6 +118,10 @@ ALL_NULL_ROWS = {"image": None, "chat": None, "ocr": None, "embedding": None}
 
 
 def test_put_accepts_a_model_id_of_exactly_200_characters(owner_api, venue):
+    from resilience.models import ChainCandidate
+
+    # Approved because the super admin typed it into the chat chain (resilience.pricing.is_approved).
+    ChainCandidate.objects.create(kind="chat", priority=99, label="Long", provider="openai", model="m" * 200)
     response = owner_api.put(SETTINGS, {"chat": {"provider": "openai", "model": "m" * 200}})
     assert response.status_code == 200, response.content
     assert primaries_for(venue)["chat"].model == "m" * 200
