@@ -56,3 +56,45 @@ def test_the_limits_are_the_columns():
     assert VenuePrimary._meta.get_field("model").max_length == MODEL_ID_MAX_LENGTH
     assert ChainCandidate._meta.get_field("model").max_length == MODEL_ID_MAX_LENGTH
     assert ChainCandidate._meta.get_field("label").max_length == LABEL_MAX_LENGTH
+
+
+# --- Every caller goes through save_primaries ------------------------------------------------------
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    from resilience import primaries
+
+    calls: list[dict] = []
+    real = primaries.save_primaries
+
+    def _spy(**kwargs):
+        calls.append(kwargs["choices"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(primaries, "save_primaries", _spy)
+    monkeypatch.setattr("resilience.api.save_primaries", _spy)
+    return calls
+
+
+def test_the_ai_settings_page_saves_through_it(client, staff, spy):
+    client.force_login(staff)
+    response = client.post(
+        "/settings/ai/", {"image": "", "chat": "openai:gpt-4o", "ocr": "", "embedding": ""}
+    )
+    assert response.status_code == 200
+    assert spy == [{"image": None, "chat": ("openai", "gpt-4o"), "ocr": None, "embedding": None}]
+
+
+def test_the_api_saves_through_it(client, staff, venue, spy):
+    from bitethemenu.models import ApiKey
+
+    _, raw = ApiKey.mint(owner=staff, venue=venue)
+    response = client.put(
+        "/api/v1/venues/chez-a/ai-settings",
+        {"chat": {"provider": "openai", "model": "gpt-4o"}, "ocr": None},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 200, response.content
+    assert spy == [{"chat": ("openai", "gpt-4o"), "ocr": None}]
