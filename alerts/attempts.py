@@ -19,6 +19,12 @@ class Attempt:
     status_code: int | None = None
     message: str = ""  # short, secret-free
     duration_ms: int = 0
+    # Usage and the estimated provider cost in USD (resilience.provider_costs), when the answer
+    # reported usage; None = unknown. Failed attempts usually cost nothing and report nothing.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    images: int | None = None
+    cost_usd: float | None = None
 
     @property
     def summary(self) -> str:

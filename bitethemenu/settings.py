@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "resilience",
     "credits",
     "composer",
+    "observe",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "observe.logs.RequestLogMiddleware",  # request id + one structured log line per request
     "bitethemenu.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -418,11 +420,30 @@ AXES_CLIENT_STR_CALLABLE = "bitethemenu.login_guard.client_str"
 # The client address for login lockouts is the entry the outermost of them added.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 
+# --- Observability (observe app: attempt aggregates, health page, /metrics, structured logs) ---
+# Attempt aggregates older than this are dropped by `manage.py prune_attempt_buckets` (run it daily).
+OBSERVE_RETENTION_DAYS = envint("OBSERVE_RETENTION_DAYS", 30)
+# Attempt counts are buffered per process and written every this many seconds (0: at once, as tests do).
+OBSERVE_FLUSH_SECONDS = envfloat("OBSERVE_FLUSH_SECONDS", 0.0 if TESTING else 5.0)
+# /metrics answers only a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` or comes from an
+# address in METRICS_ALLOWED_IPS; with neither set, /metrics is a 404.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = envlist("METRICS_ALLOWED_IPS", [])
+# "Test candidate" live calls per super admin per hour (the rate limit until credits' one lands).
+PROBE_LIMIT_PER_HOUR = envint("PROBE_LIMIT_PER_HOUR", 30)
+# Log lines: "json" (one JSON object per line, for log shippers) or "plain" (readable; DEBUG's default).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        # structlog renders every record, ours and Django's alike (observe/logs.py).
+        "structured": {"()": "observe.logs.formatter", "json": LOG_FORMAT == "json"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }

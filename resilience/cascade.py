@@ -39,6 +39,7 @@ from django.db.models.options import Options
 
 from alerts.attempts import Attempt
 from bitethemenu.models import Venue
+from observe.record import record_attempt
 from resilience import health
 from resilience.env_keys import env_key_allowed
 from resilience.errors import SECOND_TRY_REASONS, ChainExhausted, Reason
@@ -231,6 +232,8 @@ class _Walk:
     service: str
     deadline: float
     attempts: list[Attempt]
+    venue_id: int | None = None  # for the per-attempt log line (observe)
+    request_id: str = ""
 
     def remaining(self) -> float:
         return self.deadline - base.CLOCK.now()
@@ -376,7 +379,6 @@ def _audit(
             )
         else:
             logger.info("%s: %s", walk.service, attempt.summary)
-    walk.attempts.append(attempt)
     breaker_record(
         candidate,
         ok=ok,
@@ -385,6 +387,19 @@ def _audit(
         message=attempt.message,
         probe=leg.probe,
         countable=countable,
+    )
+    # Aggregates, metrics, the JSON log line; adds usage and estimated cost. Never raises.
+    walk.attempts.append(
+        record_attempt(
+            kind=walk.kind,
+            service=walk.service,
+            candidate_key=candidate.key,
+            attempt=attempt,
+            output=result if isinstance(result, AIOutput) else None,
+            earlier=walk.attempts,
+            venue_id=walk.venue_id,
+            request_id=walk.request_id,
+        )
     )
 
 
@@ -503,7 +518,12 @@ def run(
     """
     request_id = request_id or uuid.uuid4().hex
     walk = _Walk(
-        kind=kind, service=service, deadline=base.CLOCK.now() + settings.AI_CHAIN_DEADLINE[kind], attempts=[]
+        kind=kind,
+        service=service,
+        deadline=base.CLOCK.now() + settings.AI_CHAIN_DEADLINE[kind],
+        attempts=[],
+        venue_id=venue.pk if venue else None,
+        request_id=request_id,
     )
     candidates = plan(kind, venue=venue)
     result = _walk(walk, candidates, request)

@@ -40,6 +40,11 @@ class AIOutput:
     image_mime: str = ""
     text: str = ""
     vectors: tuple[tuple[float, ...], ...] = ()
+    # Usage as the provider reported it (None = not reported), for cost estimates
+    # (resilience.provider_costs): tokens from the wire body's `usage`, images (or OCR pages) made.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    images: int | None = None
 
 
 @dataclass(frozen=True)

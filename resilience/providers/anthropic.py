@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resilience.errors import Reason
+from resilience.provider_costs import usage_of
 from resilience.providers.base import (
     OCR_INSTRUCTION,
     Adapter,
@@ -63,7 +64,9 @@ class AnthropicAdapter(Adapter):
         )
         if not isinstance(body, dict):
             raise malformed("unexpected response shape", response.status)
-        return AIOutput(model=str(body.get("model") or model), text=self._text(body, response.status))
+        return AIOutput(
+            model=str(body.get("model") or model), text=self._text(body, response.status), **usage_of(body)
+        )
 
     def _text(self, body: Any, status: int) -> str:
         if body.get("stop_reason") == "refusal":

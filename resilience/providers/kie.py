@@ -181,7 +181,7 @@ class KieAdapter(Adapter):
         except ProviderError as error:
             error.resume = {"task_id": task_id}  # finished and billed: a second try only downloads
             raise
-        return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))
+        return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image), images=1)
 
     def start_task(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from resilience.errors import Reason
+from resilience.provider_costs import usage_of
 from resilience.providers.base import (
     Adapter,
     ProviderError,
@@ -47,6 +48,7 @@ class MistralAdapter(Adapter):
             return AIOutput(
                 model=model,
                 vectors=vectors_from(data, count=len(request.inputs), status_code=response.status),
+                **usage_of(body),
             )
         raise ProviderError(Reason.BAD_REQUEST, f"{kind} is not supported")
 
@@ -82,7 +84,7 @@ class MistralAdapter(Adapter):
         ).strip()
         if not text:
             raise malformed("no text found", response.status)
-        return AIOutput(model=str(body.get("model") or model), text=text)
+        return AIOutput(model=str(body.get("model") or model), text=text, images=_pages_processed(body))
 
     def classify(self, status: int, body: Any, text: str, headers: dict[str, str]) -> ProviderError:
         body = body if isinstance(body, dict) else {}
@@ -98,3 +100,10 @@ class MistralAdapter(Adapter):
         if type_ == "invalid_model" or message.lower().startswith("invalid model"):
             return ProviderError(Reason.MODEL_NOT_FOUND, short, status)
         return classify_by_status(status, short)
+
+
+def _pages_processed(body: dict[str, Any]) -> int | None:
+    """`usage_info.pages_processed` (Mistral OCR bills per page; the cost basis counts pages as images)."""
+    info = body.get("usage_info")
+    pages = info.get("pages_processed") if isinstance(info, dict) else None
+    return pages if isinstance(pages, int) and not isinstance(pages, bool) and pages >= 0 else None

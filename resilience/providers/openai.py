@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from resilience.errors import Reason
+from resilience.provider_costs import usage_of
 from resilience.providers.base import (
     OCR_INSTRUCTION,
     Adapter,
@@ -134,7 +135,7 @@ class OpenAIShaped(Adapter):
             text = chat_text(body, status=response.status)
         except ProviderError as error:
             raise self.fail(error, api_key=api_key) from None
-        return AIOutput(model=str(body.get("model") or model), text=text)
+        return AIOutput(model=str(body.get("model") or model), text=text, **usage_of(body))
 
     def embed(
         self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
@@ -151,7 +152,7 @@ class OpenAIShaped(Adapter):
         self.raise_body_error(body, response.status, api_key)
         data = body.get("data") if isinstance(body, dict) else None
         vectors = vectors_from(data, count=len(request.inputs), status_code=response.status)
-        return AIOutput(model=model, vectors=vectors)
+        return AIOutput(model=model, vectors=vectors, **usage_of(body))
 
     def image(
         self, request: AIRequest, *, model: str, base_url: str, api_key: str, timeout: float
@@ -223,7 +224,9 @@ class OpenAIAdapter(OpenAIShaped):
                 json={"model": model, "prompt": prompt, "size": IMAGE_SIZE, "n": 1},
             )
         image = b64_image(body, status=response.status)
-        return AIOutput(model=model, image=image, image_mime=sniff_image_mime(image))
+        return AIOutput(
+            model=model, image=image, image_mime=sniff_image_mime(image), images=1, **usage_of(body)
+        )
 
 
 def b64_image(body: Any, *, status: int) -> bytes:

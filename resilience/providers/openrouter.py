@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from resilience.errors import Reason
+from resilience.provider_costs import usage_of
 from resilience.providers.base import (
     ProviderError,
     classify_by_status,
@@ -65,7 +66,11 @@ class OpenRouterAdapter(OpenAIShaped):
         self.raise_body_error(body, response.status, api_key)
         image = _first_image(body, status=response.status)
         return AIOutput(
-            model=str(body.get("model") or model), image=image, image_mime=sniff_image_mime(image)
+            model=str(body.get("model") or model),
+            image=image,
+            image_mime=sniff_image_mime(image),
+            images=1,
+            **usage_of(body),
         )
 
     def classify(self, status: int, body: Any, text: str, headers: dict[str, str]) -> ProviderError:

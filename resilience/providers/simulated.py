@@ -58,6 +58,7 @@ class SimulatedAdapter(Adapter):
                 model=model,
                 image=render_png(image_prompt(request), request.reference_image),
                 image_mime="image/png",
+                images=1,
             )
         if kind == "chat":
             return AIOutput(model=model, text=write_caption(request.prompt, request.system))

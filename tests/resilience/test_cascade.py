@@ -306,8 +306,13 @@ def test_the_cascade_loads_primary_and_chain_in_one_query(venue, chain):
     set_primary(venue=venue, kind="chat", provider="simulated", model="gone")
     chain("chat", [("A", "simulated", "server-error"), ("B", "simulated", "ok")])
     with CaptureQueriesContext(connection) as queries:
-        cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
-    assert len(queries) == 1
+        result = cascade.run("chat", AIRequest(prompt="x"), venue=venue, service="t")
+    # Plus one UPSERT of the attempt aggregates per real try (observe.record), none for skips.
+    # (inside the test's transaction each UPSERT runs in a savepoint: not counted here).
+    aggregates = [q for q in queries if "observe_attemptbucket" in q["sql"]]
+    savepoints = [q for q in queries if "SAVEPOINT" in q["sql"]]
+    assert len(queries) - len(aggregates) - len(savepoints) == 1
+    assert len(aggregates) == len([a for a in result.attempts if a.outcome != "skipped"])
 
 
 def test_simulated_is_skipped_when_disabled(chain, settings, exhaustions):

@@ -1,0 +1,104 @@
+"""Attempt aggregates: one row per chain candidate per time bucket, written by the cascade's audit.
+
+The health page and the metrics read these instead of the raw attempts, so they stay fast with
+millions of attempts: a week of 5-minute buckets for 20 candidates is about 40,000 rows.
+Rows are kept `settings.OBSERVE_RETENTION_DAYS` (30) days; `manage.py prune_attempt_buckets` drops older
+ones (run it daily from cron).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+# Upper bounds (ms) of the latency histogram of *answered* attempts; the last bucket is open-ended.
+# Fixed buckets (like Prometheus histograms) can be summed across rows, so p50/p95 over any window
+# come from one SUM per bucket, interpolated within the bucket that holds the percentile.
+LATENCY_BOUNDS_MS = (250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000)
+LATENCY_FIELDS = tuple(f"lat_le_{bound}" for bound in LATENCY_BOUNDS_MS) + ("lat_over",)
+
+# A column per failure reason (resilience.errors.Reason, minus `skipped`: no call was made).
+FAILURE_REASONS = (
+    "safety",
+    "rate_limit",
+    "quota",
+    "model_not_found",
+    "auth",
+    "timeout",
+    "server",
+    "bad_request",
+    "malformed_response",
+)
+REASON_FIELDS = tuple(f"fail_{reason}" for reason in FAILURE_REASONS)
+
+# Every counter the UPSERT adds to (`column = column + EXCLUDED.column`).
+COUNTER_FIELDS = (
+    ("calls", "ok", "fallback", "failed", "latency_sum_ms")
+    + REASON_FIELDS
+    + LATENCY_FIELDS
+    + ("credits", "cost_micro_usd", "input_tokens", "output_tokens", "images", "breaker_openings")
+)
+
+
+def _counter() -> models.BigIntegerField:
+    return models.BigIntegerField(default=0)
+
+
+class AttemptBucket(models.Model):
+    """What one candidate did in one time bucket (`bucket_start`, BUCKET_SECONDS wide).
+
+    Invariants: one row per (bucket_start, kind, candidate, probe), only ever added to by one atomic
+    UPSERT per attempt (`observe.record.record_attempt`), so concurrent app servers never lose a
+    count. `candidate` is a hash of the candidate key (provider, model, base URL): no URL is stored.
+    `probe` rows are the super admin's "Test candidate" calls, kept apart from venue traffic.
+    `calls` = `ok` + `failed`; `fallback` counts answers given after an earlier leg of the same walk
+    failed or was held back by its breaker; latency columns count answered attempts only.
+    """
+
+    bucket_start = models.DateTimeField()
+    kind = models.CharField(max_length=20)
+    candidate = models.CharField(max_length=32)
+    probe = models.BooleanField(default=False)
+    provider = models.CharField(max_length=50)
+    model = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, blank=True, default="")  # the latest label seen
+
+    calls = _counter()
+    ok = _counter()
+    fallback = _counter()
+    failed = _counter()
+    latency_sum_ms = _counter()
+    fail_safety = _counter()
+    fail_rate_limit = _counter()
+    fail_quota = _counter()
+    fail_model_not_found = _counter()
+    fail_auth = _counter()
+    fail_timeout = _counter()
+    fail_server = _counter()
+    fail_bad_request = _counter()
+    fail_malformed_response = _counter()
+    lat_le_250 = _counter()
+    lat_le_500 = _counter()
+    lat_le_1000 = _counter()
+    lat_le_2000 = _counter()
+    lat_le_4000 = _counter()
+    lat_le_8000 = _counter()
+    lat_le_15000 = _counter()
+    lat_le_30000 = _counter()
+    lat_le_60000 = _counter()
+    lat_over = _counter()
+    credits = _counter()  # credits venues paid for this candidate's answers
+    cost_micro_usd = _counter()  # estimated provider cost, millionths of a USD (resilience.provider_costs)
+    input_tokens = _counter()
+    output_tokens = _counter()
+    images = _counter()
+    breaker_openings = _counter()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket_start", "kind", "candidate", "probe"], name="one_bucket_per_candidate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.provider}/{self.model} @ {self.bucket_start:%Y-%m-%d %H:%M}"
