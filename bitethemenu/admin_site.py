@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver
 
 # Modules exposing `super_admin_urls(site) -> list[URLPattern]` and, optionally,
 # `super_admin_context(request) -> dict` (e.g. the alerts badge count).
-SUPER_ADMIN_MODULES = ("alerts.admin_views", "resilience.admin_views")
+SUPER_ADMIN_MODULES = ("alerts.admin_views", "resilience.admin_views", "observe.admin_views")
 
 
 def _load(module_path: str) -> Any | None:

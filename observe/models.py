@@ -1,7 +1,7 @@
 """Attempt aggregates: one row per chain candidate per time bucket, written by the cascade's audit.
 
-The health page and the metrics read these instead of the raw attempts, so they stay fast with
-millions of attempts: a week of 5-minute buckets for 20 candidates is about 40,000 rows.
+The health page reads these instead of the raw attempts, so it stays fast with millions of attempts:
+a week for 20 candidates is about 40,000 5-minute rows and 3,400 hourly rows.
 Rows are kept `settings.OBSERVE_RETENTION_DAYS` (30) days; `manage.py prune_attempt_buckets` drops older
 ones (run it daily from cron).
 """
@@ -44,9 +44,10 @@ def _counter() -> models.BigIntegerField:
 
 
 class AttemptBucket(models.Model):
-    """What one candidate did in one time bucket (`bucket_start`, BUCKET_SECONDS wide).
+    """What one candidate did in one time bucket (`bucket_start`, `span` seconds wide).
 
-    Invariants: one row per (bucket_start, kind, candidate, probe), only ever added to by one atomic
+    Invariants: one row per (bucket_start, span, kind, candidate, probe); every attempt is counted
+    once in its 5-minute row and once in its hourly row; only ever added to by one atomic
     UPSERT per attempt (`observe.record.record_attempt`), so concurrent app servers never lose a
     count. `candidate` is a hash of the candidate key (provider, model, base URL): no URL is stored.
     `probe` rows are the super admin's "Test candidate" calls, kept apart from venue traffic.
@@ -55,6 +56,9 @@ class AttemptBucket(models.Model):
     """
 
     bucket_start = models.DateTimeField()
+    # Two resolutions of the same counts: 5-minute rows (the last hour, to the minute) and hourly rows
+    # (24 hours and 7 days read 12× fewer rows). Both come from the same flush, at no cost to the call.
+    span = models.PositiveIntegerField(default=300)  # seconds: 300 or 3600
     kind = models.CharField(max_length=20)
     candidate = models.CharField(max_length=32)
     probe = models.BooleanField(default=False)
@@ -94,9 +98,10 @@ class AttemptBucket(models.Model):
     breaker_openings = _counter()
 
     class Meta:
+        indexes = [models.Index(fields=["span", "bucket_start"], name="attemptbucket_span_start")]
         constraints = [
             models.UniqueConstraint(
-                fields=["bucket_start", "kind", "candidate", "probe"], name="one_bucket_per_candidate"
+                fields=["bucket_start", "span", "kind", "candidate", "probe"], name="one_bucket_per_candidate"
             )
         ]
 

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 attempt_log = structlog.get_logger("observe.attempt")
 
 BUCKET_SECONDS = 300  # 5-minute buckets: a week for 20 candidates is ~40k rows
+HOUR_SECONDS = 3600  # and hourly ones, for the 24-hour and 7-day views
+SPANS = (BUCKET_SECONDS, HOUR_SECONDS)
 # The `service` of the super admin's "Test candidate" calls: recorded as probes, never venue traffic.
 PROBE_SERVICE = "admin.testCandidate"
 
@@ -56,8 +58,8 @@ def candidate_hash(candidate_key: str) -> str:
     return hashlib.sha256(candidate_key.encode("utf-8")).hexdigest()[:32]
 
 
-def bucket_of(moment: float) -> datetime:
-    return datetime.fromtimestamp(int(moment) // BUCKET_SECONDS * BUCKET_SECONDS, UTC)
+def bucket_of(moment: float, span: int = BUCKET_SECONDS) -> datetime:
+    return datetime.fromtimestamp(int(moment) // span * span, UTC)
 
 
 def latency_field(duration_ms: int) -> str:
@@ -201,27 +203,28 @@ def _upsert_sql(connection: BaseDatabaseWrapper, rows: int) -> str:
 
 # --- The buffer: counts are added up in memory and written by one statement every few seconds ----
 
-IDENTITY = ("bucket_start", "kind", "candidate", "probe")
+IDENTITY = ("bucket_start", "span", "kind", "candidate", "probe")
 DESCRIPTION = ("provider", "model", "label")
 _lock = threading.Lock()
-_buffer: dict[tuple[datetime, str, str, bool], tuple[tuple[str, str, str], dict[str, int]]] = {}
+_buffer: dict[tuple[datetime, int, str, str, bool], tuple[tuple[str, str, str], dict[str, int]]] = {}
 _timer: threading.Timer | None = None
 
 
 def _upsert(
     kind: str, candidate_key: str, attempt: Attempt, *, probe: bool, fallback: bool, opened: bool
 ) -> None:
-    """Add the attempt to its bucket in the buffer; with OBSERVE_FLUSH_SECONDS 0, write it now."""
+    """Add the attempt to its two buckets (5-minute, hourly) in the buffer; with
+    OBSERVE_FLUSH_SECONDS 0, write them now."""
     global _timer
-    key = (bucket_of(now()), kind[:20], candidate_hash(candidate_key), probe)
+    moment = now()
     description = (attempt.provider[:50], attempt.model[:200], attempt.label[:200])
-    counts = _counts(kind, attempt, probe=probe, fallback=fallback, opened=opened)
+    added = _counts(kind, attempt, probe=probe, fallback=fallback, opened=opened)
     with _lock:
-        held = _buffer.get(key)
-        if held is not None:
-            for name, value in held[1].items():
-                counts[name] += value
-        _buffer[key] = (description, counts)
+        for span in SPANS:
+            key = (bucket_of(moment, span), span, kind[:20], candidate_hash(candidate_key), probe)
+            held = _buffer.get(key)
+            counts = dict(added) if held is None else {name: held[1][name] + added[name] for name in added}
+            _buffer[key] = (description, counts)
         write_now = settings.OBSERVE_FLUSH_SECONDS <= 0
         if not write_now and _timer is None:
             _timer = threading.Timer(settings.OBSERVE_FLUSH_SECONDS, _flush_from_timer)
@@ -242,8 +245,15 @@ def flush() -> int:
         return 0
     connection = connections[AttemptBucket.objects.db]
     params: list[object] = []
-    for (bucket, kind, candidate, probe), (description, counts) in pending:
-        params += [connection.ops.adapt_datetimefield_value(bucket), kind, candidate, probe, *description]
+    for (bucket, span, kind, candidate, probe), (description, counts) in pending:
+        params += [
+            connection.ops.adapt_datetimefield_value(bucket),
+            span,
+            kind,
+            candidate,
+            probe,
+            *description,
+        ]
         params += [counts[name] for name in COUNTER_FIELDS]
     sql = _upsert_sql(connection, len(pending))
     try:

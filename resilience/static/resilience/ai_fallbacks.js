@@ -202,6 +202,7 @@
   // A card partial that is not a card (the session expired and admin answered with its login
   // page, or the server failed) must never be swapped into the list: say so instead.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.classList.contains("fb-probe-result")) return;  // "Test candidate" result
     const xhr = event.detail.xhr;
     const isCard = xhr.status === 200 && /^\s*<li class="fb-card/.test(xhr.responseText);
     if (isCard) {

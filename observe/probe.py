@@ -1,0 +1,143 @@
+""" "Test candidate": one live call to a chain candidate, the way the cascade would make it.
+
+The call goes through the cascade's own try (`resilience.cascade._try_once`): the same adapter, HTTP
+seam, classifier, per-attempt timeout, redaction and audit, with a tiny fixed request per kind. It is
+charged to no venue (no credit gate is involved), is recorded in the aggregates as a probe (service
+PROBE_SERVICE, kept apart from venue traffic) and, like any real try, tells the breaker how it went:
+a success closes an open breaker, which is what an admin who just fixed a key wants.
+
+Rate limited per super admin (`check_probe`), because each test may cost real money at the provider.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+
+from observe.record import PROBE_SERVICE
+from resilience import cascade, chains
+from resilience.chains import CandidateSpec
+from resilience.providers import base
+from resilience.types import AIRequest
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the card shows: ok + latency, or the classified reason (and status) with the redacted
+    message. `outcome` is "ok", "failed", "skipped" (could not run: no key, invalid card) or
+    "limited" (rate limit: nothing was called)."""
+
+    outcome: str
+    reason: str = ""
+    status_code: int | None = None
+    message: str = ""
+    duration_ms: int = 0
+    cost_usd: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+class ProbeRateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def check_probe(*, user: object) -> None:
+    """Allow at most settings.PROBE_LIMIT_PER_HOUR tests per super admin per clock hour; raises
+    ProbeRateLimited otherwise. A cache counter (atomic add + incr). Stand-in until the platform's
+    rate-limit module lands: swap `RATE_LIMIT` for its `check_probe(*, user)`."""
+    hour = int(time.time()) // 3600
+    key = f"btm:probe:{getattr(user, 'pk', 0)}:{hour}"
+    django_cache.add(key, 0, timeout=3600)
+    try:
+        used = django_cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        django_cache.set(key, 1, timeout=3600)
+        used = 1
+    if used > settings.PROBE_LIMIT_PER_HOUR:
+        raise ProbeRateLimited(retry_after=3600 - int(time.time()) % 3600)
+
+
+RATE_LIMIT = check_probe
+
+
+@cache
+def _tiny_png(text: str) -> bytes:
+    """A small PNG with a line of text: the reference image / menu photo of a probe."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (160, 48), "white")
+    ImageDraw.Draw(image).text((8, 16), text, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def probe_request(kind: str, *, with_reference: bool = False) -> AIRequest:
+    """The fixed, tiny request per kind (cheapest answer the provider can give)."""
+    if kind == "image":
+        reference = _tiny_png("test") if with_reference else None
+        return AIRequest(
+            prompt="A single red apple on a plain white background.",
+            reference_image=reference,
+            reference_mime="image/png" if reference else "",
+        )
+    if kind == "chat":
+        return AIRequest(prompt="Reply with the single word: ok", system="Answer in one word.")
+    if kind == "ocr":
+        return AIRequest(document=_tiny_png("SOUP 4.50"), document_mime="image/png")
+    return AIRequest(inputs=("test",))
+
+
+def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeResult:
+    """One live call to `spec` (as the card shows it, saved or not). Never raises for a provider
+    failure; ProbeRateLimited when this admin has used up the hour's tests (nothing is called).
+
+    Skips, like the cascade: an invalid card, an unset env key, a model the provider does not offer.
+    """
+    problems = chains.validate_chain(kind, [spec]).get(0)
+    if problems:
+        return ProbeResult("skipped", message="; ".join(problems.values()))
+    candidate = cascade._resolve(
+        label=spec.label or f"{spec.provider} {spec.model}",
+        provider=spec.provider,
+        model=spec.model,
+        base_url=spec.base_url,
+        env_key=spec.env_key,
+    )
+    adapter_needs_reference = (
+        candidate.spec is not None
+        and candidate.spec.supports(kind)
+        and cascade.get_adapter(candidate.provider).requires_reference(kind, candidate.model)
+    )
+    request = probe_request(kind, with_reference=adapter_needs_reference)
+    skip = cascade.config_skip_reason(kind, candidate, request)
+    if skip:
+        return ProbeResult("skipped", message=skip)
+    RATE_LIMIT(user=user)
+    walk = cascade._Walk(
+        kind=kind,
+        service=PROBE_SERVICE,
+        deadline=base.CLOCK.now() + settings.AI_ATTEMPT_TIMEOUT[kind],
+        attempts=[],
+    )
+    api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
+    cascade._try_once(walk, candidate, request, api_key)
+    attempt = walk.attempts[-1]
+    return ProbeResult(
+        outcome=attempt.outcome,
+        reason=attempt.reason,
+        status_code=attempt.status_code,
+        message=attempt.message,
+        duration_ms=attempt.duration_ms,
+        cost_usd=attempt.cost_usd,
+    )
