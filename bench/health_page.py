@@ -6,7 +6,8 @@ A benchmark, not a test. Django runs against a throwaway SQLite file (DATABASE_U
 --keep-database-url is given, e.g. a scratch PostgreSQL), seeds the default chains plus five venue
 primaries (20 candidates) with 7 days of 5-minute buckets (observe.demo.seed_week: ~40k rows, ~1M
 attempts), then renders the page for each window as a logged-in super admin.
-Reported: attempts and rows seeded; per window the median and worst render time and the DB queries.
+Reported: attempts and rows seeded; per window the median and worst render time (wall clock, and this
+process's CPU time, which a busy shared machine inflates far less) and the DB queries.
 Targets: ≤ 300 ms, ≤ 10 queries. Exits 1 when a target is missed.
 """
 
@@ -72,26 +73,32 @@ def main() -> int:
         for window in ("1h", "24h", "7d"):
             url = f"/admin/super/health/?window={window}"
             assert client.get(url).status_code == 200  # warm-up (templates, statement cache)
-            samples = []
+            samples, cpu = [], []
             for _ in range(args.repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 samples.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
                 assert response.status_code == 200
             with CaptureQueriesContext(connection) as queries:
                 client.get(url)
             median = statistics.median(samples)
             failed |= median > TIME_TARGET_MS or len(queries) > QUERY_TARGET
-            results.append((window, median, max(samples), len(queries), len(response.content)))
+            results.append(
+                (window, median, statistics.median(cpu), max(samples), len(queries), len(response.content))
+            )
         vendor = connection.vendor
     print(
         f"health page, {vendor}: {attempts:,} attempts in {rows:,} buckets, {candidates} candidates "
         f"(seeded in {seeded_s:.1f} s), {args.repeat} renders per window"
     )
-    print("| window | median ms | worst ms | DB queries | page KiB |")
-    print("| --- | --- | --- | --- | --- |")
-    for window, median, worst, queries, size in results:
-        print(f"| {window} | {median:.1f} | {worst:.1f} | {queries} | {size / 1024:.0f} |")
+    print("| window | median ms | median CPU ms | worst ms | DB queries | page KiB |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for window, median, cpu_ms, worst, queries, size in results:
+        print(f"| {window} | {median:.1f} | {cpu_ms:.1f} | {worst:.1f} | {queries} | {size / 1024:.0f} |")
+    print(
+        f"load average while measuring: {os.getloadavg()[0]:.1f} (CPU ms is this process only; wall ms grows with load)"
+    )
     print(f"targets: ≤ {TIME_TARGET_MS:.0f} ms, ≤ {QUERY_TARGET} queries — {'MISSED' if failed else 'met'}")
     return 1 if failed else 0
 

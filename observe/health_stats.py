@@ -212,7 +212,9 @@ def health_report(window_key: str = DEFAULT_WINDOW, *, moment: datetime | None =
 
     # 3. The time series: per candidate per chart point.
     step = window.step.total_seconds()
-    series_rows = recent.filter(probe=False).values("kind", "candidate", "bucket_start").annotate(**_sums(SERIES))
+    series_rows = (
+        recent.filter(probe=False).values("kind", "candidate", "bucket_start").annotate(**_sums(SERIES))
+    )
     for row in series_rows:
         item = rows.get((row["kind"], row["candidate"]))
         position = int((row["bucket_start"] - points[0]).total_seconds() // step)
