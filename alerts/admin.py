@@ -74,6 +74,7 @@ class AlertAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[AlertAttempt, A
         "status_code",
         "message",
         "duration_ms",
+        "cost_usd",
     )
     readonly_fields = fields
     extra = 0

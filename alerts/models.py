@@ -99,6 +99,11 @@ class AlertAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     message = models.CharField(max_length=500, blank=True, default="")
     duration_ms = models.PositiveIntegerField(default=0)
+    # Usage and estimated provider cost (USD) when the attempt reported usage; null = unknown.
+    input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    images = models.PositiveIntegerField(null=True, blank=True)
+    cost_usd = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]

@@ -52,7 +52,16 @@ def _attempt_row(alert: Alert, position: int, attempt: Attempt) -> AlertAttempt:
         status_code=_http_status(attempt.status_code),
         message=_storable(attempt.message, 500),
         duration_ms=min(max(0, int(attempt.duration_ms)), MAX_DURATION_MS),
+        input_tokens=_count(attempt.input_tokens),
+        output_tokens=_count(attempt.output_tokens),
+        images=_count(attempt.images),
+        cost_usd=attempt.cost_usd,
     )
+
+
+def _count(value: int | None) -> int | None:
+    # Usage as reported, or nothing: it must fit the positive integer column on every database.
+    return value if value is not None and 0 <= value <= MAX_DURATION_MS else None
 
 
 @transaction.atomic

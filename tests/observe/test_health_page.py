@@ -43,7 +43,9 @@ def test_a_seeded_week_renders_in_a_bounded_number_of_queries(
         body.count('class="chart chart-calls"') == (4 if window != "1h" else body.count("<figure>") // 2) >= 1
     )
     assert "KIE Nano Banana 2" in body  # a chain candidate: listed even without calls
-    assert window == "1h" or "Venue primary: OpenAI gpt-5" in body  # outside the chain: listed when it had calls
+    assert (
+        window == "1h" or "Venue primary: OpenAI gpt-5" in body
+    )  # outside the chain: listed when it had calls
     assert "<script" not in body.split('id="provider-health"')[1]  # charts need no JavaScript
 
 

@@ -182,3 +182,18 @@ def test_prune_drops_buckets_older_than_the_retention(db, settings):
     assert prune(moment=datetime(2026, 12, 30, 12, 0, tzinfo=UTC)) == 0
     assert prune(moment=datetime(2026, 12, 31, 13, 0, tzinfo=UTC)) == kept
     assert not AttemptBucket.objects.exists()
+
+
+def test_the_alert_audit_keeps_each_attempts_usage_and_cost(db):
+    from alerts.record import record_exhaustion
+
+    priced = record.with_usage(
+        Attempt(label="GPT", provider="openai", model="gpt-4o", outcome="ok"),
+        AIOutput(model="gpt-4o", text="x", input_tokens=2000, output_tokens=0),
+    )
+    failed = Attempt(
+        label="Gone", provider="openai", model="gpt-x", outcome="failed", reason="model_not_found"
+    )
+    alert = record_exhaustion(kind="chat", service="t", venue=None, attempts=[failed, priced])
+    rows = list(alert.attempts.values_list("label", "input_tokens", "cost_usd"))
+    assert rows == [("Gone", None, None), ("GPT", 2000, pytest.approx(0.005))]
