@@ -38,7 +38,9 @@ def test_a_seeded_week_reads_at_a_glance(admin_page, live_server, screenshot, se
 def test_test_candidate_shows_the_result_inline(admin_page, live_server, screenshot):
     ChainCandidate.objects.filter(kind="chat").delete()
     for priority, (label, model) in enumerate([("Sim answers", "ok"), ("Sim refuses", "sensitive")], start=1):
-        ChainCandidate.objects.create(kind="chat", priority=priority, label=label, provider="simulated", model=model)
+        ChainCandidate.objects.create(
+            kind="chat", priority=priority, label=label, provider="simulated", model=model
+        )
     page = admin_page
     page.goto(f"{live_server.url}/admin/super/ai-fallbacks/chat/")
     cards = page.locator("#fb-cards > li.fb-card")

@@ -79,3 +79,28 @@ def test_breaker_state_and_credits_come_from_shared_state(client, db, metrics_on
 
 def test_the_token_never_appears_in_the_body(client, db, metrics_on):
     assert TOKEN.encode() not in _scrape(client).content
+
+
+def test_the_sample_grafana_dashboard_uses_only_metrics_we_export(client, db, metrics_on, chain):
+    import json
+    from pathlib import Path
+
+    chain("chat", [("Answers", "simulated", "ok")])
+    cascade.run("chat", AIRequest(prompt="x"), venue=None, service="t")
+    exported = set(re.findall(r"^# TYPE (\w+) (\w+)", _scrape(client).content.decode(), re.M))
+    names = {name for name, kind in exported} | {
+        f"{name}_{suffix}"
+        for name, kind in exported
+        for suffix in ("total", "bucket")
+        if kind in ("counter", "histogram")
+    }
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text()
+    )
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bbtm_\w+", target["expr"])
+    }
+    assert used and used <= names, used - names
