@@ -225,6 +225,6 @@ def _hourly(rows: list[AttemptBucket]) -> list[AttemptBucket]:
 
 def _write(rows: list[AttemptBucket]) -> int:
     AttemptBucket.objects.bulk_create([*rows, *_hourly(rows)], batch_size=1000)
-    written = sum(row.calls for row in rows)
+    written = int(sum(row.calls for row in rows))
     rows.clear()
     return written

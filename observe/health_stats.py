@@ -10,6 +10,7 @@ into venue traffic.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,6 +158,11 @@ def _sums(columns: tuple[str, ...] = (*_SUMMED, *REASON_FIELDS, *LATENCY_FIELDS)
     return {name: Sum(name) for name in columns}
 
 
+def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """values() rows as plain dicts (their precise TypedDicts differ per query)."""
+    return [dict(row) for row in rows]
+
+
 def _span(window: Window) -> int:
     return BUCKET_SECONDS if window.step.total_seconds() == BUCKET_SECONDS else HOUR_SECONDS
 
@@ -182,7 +188,7 @@ def health_report(window_key: str = DEFAULT_WINDOW, *, moment: datetime | None =
     per_candidate = recent.values("kind", "candidate", "probe").annotate(
         label_=Max("label"), provider_=Max("provider"), model_=Max("model"), **_sums()
     )
-    for row in per_candidate:
+    for row in _dicts(per_candidate):
         item = rows.setdefault(
             (row["kind"], row["candidate"]),
             CandidateRow(row["kind"], row["candidate"], row["label_"], row["provider_"], row["model_"], None),
@@ -202,7 +208,7 @@ def health_report(window_key: str = DEFAULT_WINDOW, *, moment: datetime | None =
         for name in ("calls", "ok", "fallback"):
             summary_columns[f"{key}_{name}"] = Sum(name, filter=in_window)
     by_window: dict[str, dict[str, Totals]] = {}
-    for row in week.values("kind").annotate(**summary_columns):
+    for row in _dicts(week.values("kind").annotate(**summary_columns)):
         by_window[row["kind"]] = {
             key: Totals(
                 calls=row[f"{key}_calls"] or 0, ok=row[f"{key}_ok"] or 0, fallback=row[f"{key}_fallback"] or 0
@@ -215,14 +221,14 @@ def health_report(window_key: str = DEFAULT_WINDOW, *, moment: datetime | None =
     series_rows = (
         recent.filter(probe=False).values("kind", "candidate", "bucket_start").annotate(**_sums(SERIES))
     )
-    for row in series_rows:
-        item = rows.get((row["kind"], row["candidate"]))
+    for row in _dicts(series_rows):
+        found = rows.get((row["kind"], row["candidate"]))
         position = int((row["bucket_start"] - points[0]).total_seconds() // step)
-        if item is None or not 0 <= position < len(points):
+        if found is None or not 0 <= position < len(points):
             continue
-        if not item.series:
-            item.series = [Totals() for _ in points]
-        item.series[position].add(row)
+        if not found.series:
+            found.series = [Totals() for _ in points]
+        found.series[position].add(row)
 
     # 4. Today's chains: order, labels, and candidates with no traffic yet.
     for chain_row in ChainCandidate.objects.filter(enabled=True).order_by("kind", "priority"):

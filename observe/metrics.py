@@ -157,7 +157,7 @@ def exposition() -> tuple[bytes, str]:
 
     registry = CollectorRegistry(auto_describe=True)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for collector in (ATTEMPTS, DURATION, FALLBACK_ANSWERS, COST, TOKENS, BREAKER_OPENINGS):
             registry.register(collector)

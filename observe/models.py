@@ -39,7 +39,7 @@ COUNTER_FIELDS = (
 )
 
 
-def _counter() -> models.BigIntegerField:
+def _counter() -> models.BigIntegerField[int, int]:
     return models.BigIntegerField(default=0)
 
 

@@ -24,6 +24,7 @@ from observe.record import PROBE_SERVICE
 from resilience import cascade, chains
 from resilience.chains import CandidateSpec
 from resilience.providers import base
+from resilience.registry import get_adapter
 from resilience.types import AIRequest
 
 
@@ -117,7 +118,7 @@ def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeRes
     adapter_needs_reference = (
         candidate.spec is not None
         and candidate.spec.supports(kind)
-        and cascade.get_adapter(candidate.provider).requires_reference(kind, candidate.model)
+        and get_adapter(candidate.provider).requires_reference(kind, candidate.model)
     )
     request = probe_request(kind, with_reference=adapter_needs_reference)
     skip = cascade.config_skip_reason(kind, candidate, request)
@@ -131,7 +132,8 @@ def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeRes
         attempts=[],
     )
     api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
-    cascade._try_once(walk, candidate, request, api_key)
+    leg = cascade._Leg(candidate=candidate, api_key=api_key, request=request)
+    cascade._try_once(walk, leg, settings.AI_ATTEMPT_TIMEOUT[kind])
     attempt = walk.attempts[-1]
     return ProbeResult(
         outcome=attempt.outcome,

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -187,9 +188,9 @@ def _upsert_sql(connection: BaseDatabaseWrapper, rows: int) -> str:
     cache_key = f"{connection.vendor}:{rows}"
     if cache_key not in _UPSERT_SQL:
         q = connection.ops.quote_name
-        meta = AttemptBucket._meta
-        table = q(meta.db_table)
-        names = [q(meta.get_field(name).column) for name in (*IDENTITY, *DESCRIPTION, *COUNTER_FIELDS)]
+        table = q(AttemptBucket._meta.db_table)
+        # No field sets db_column: the column names are the field names.
+        names = [q(name) for name in (*IDENTITY, *DESCRIPTION, *COUNTER_FIELDS)]
         updates = [f"{q('label')} = EXCLUDED.{q('label')}"] + [
             f"{q(name)} = {table}.{q(name)} + EXCLUDED.{q(name)}" for name in COUNTER_FIELDS
         ]
@@ -244,7 +245,7 @@ def flush() -> int:
     if not pending:
         return 0
     connection = connections[AttemptBucket.objects.db]
-    params: list[object] = []
+    params: list[Any] = []
     for (bucket, span, kind, candidate, probe), (description, counts) in pending:
         params += [
             connection.ops.adapt_datetimefield_value(bucket),

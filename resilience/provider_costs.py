@@ -13,7 +13,7 @@ shown as "—"), which is better than a made-up number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 ESTIMATED_ON = "2026-12-01"
 
@@ -105,7 +105,12 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def usage_of(body: Any) -> dict[str, int | None]:
+class Usage(TypedDict):
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+def usage_of(body: Any) -> Usage:
     """`input_tokens` / `output_tokens` from a wire body's `usage` object, for AIOutput(**usage_of(body)).
 
     OpenAI, OpenRouter, DeepSeek and Mistral chat/embeddings say `prompt_tokens` / `completion_tokens`;
