@@ -197,3 +197,24 @@ def test_the_alert_audit_keeps_each_attempts_usage_and_cost(db):
     alert = record_exhaustion(kind="chat", service="t", venue=None, attempts=[failed, priced])
     rows = list(alert.attempts.values_list("label", "input_tokens", "cost_usd"))
     assert rows == [("Gone", None, None), ("GPT", 2000, pytest.approx(0.005))]
+
+
+def test_the_prune_command_reports_what_it_deleted(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    AttemptBucket.objects.create(
+        bucket_start=datetime(2020, 1, 1, tzinfo=UTC), kind="chat", candidate="c", provider="p", model="m"
+    )
+    out = StringIO()
+    call_command("prune_attempt_buckets", stdout=out)
+    assert out.getvalue().strip() == "Deleted 1 attempt bucket."
+
+
+def test_the_demo_seed_refuses_to_run_without_debug(db, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_health_demo")
