@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -71,6 +72,7 @@ def health_page(request: HttpRequest, *, site: admin.AdminSite) -> HttpResponse:
     context = {
         **site.each_context(request),
         "title": "Provider health",
+        "retention_days": settings.OBSERVE_RETENTION_DAYS,
         "window": window,
         "windows": WINDOWS.values(),
         "kinds": [_charted(report, hourly, window.label) for report in reports],
