@@ -429,8 +429,6 @@ OBSERVE_FLUSH_SECONDS = envfloat("OBSERVE_FLUSH_SECONDS", 0.0 if TESTING else 5.
 # address in METRICS_ALLOWED_IPS; with neither set, /metrics is a 404.
 METRICS_TOKEN = envsecret("METRICS_TOKEN")
 METRICS_ALLOWED_IPS = envlist("METRICS_ALLOWED_IPS", [])
-# "Test candidate" live calls per super admin per hour (the rate limit until credits' one lands).
-PROBE_LIMIT_PER_HOUR = envint("PROBE_LIMIT_PER_HOUR", 30)
 # Log lines: "json" (one JSON object per line, for log shippers) or "plain" (readable; DEBUG's default).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
 if LOG_FORMAT not in {"json", "plain"}:

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
+from bitethemenu.ratelimits import RateLimited
 from observe import charts, health_stats, probe
 from observe.health_stats import WINDOWS
 from resilience.admin_views import parse_cards
@@ -96,7 +97,6 @@ def test_candidate(request: HttpRequest, kind: str) -> HttpResponse:
         spec = parsed[1][parsed[0].index(uid)]
         try:
             result = probe.probe_candidate(kind=kind, spec=spec, user=request.user)
-        except probe.ProbeRateLimited as limited:
-            minutes = max(1, round(limited.retry_after / 60))
-            result = probe.ProbeResult("limited", message=f"Test limit reached; try again in {minutes} min.")
+        except RateLimited as limited:
+            result = probe.ProbeResult("limited", message=limited.user_message)
     return render(request, "admin/super/_probe_result.html", {"result": result, "uid": uid})

@@ -6,20 +6,20 @@ charged to no venue (no credit gate is involved), is recorded in the aggregates 
 PROBE_SERVICE, kept apart from venue traffic) and, like any real try, tells the breaker how it went:
 a success closes an open breaker, which is what an admin who just fixed a key wants.
 
-Rate limited per super admin (`check_probe`), because each test may cost real money at the provider.
+Rate limited per super admin (bitethemenu.ratelimits.check_probe), because each test may cost real
+money at the provider.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import time
 from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 
+from bitethemenu import ratelimits
 from observe.record import PROBE_SERVICE
 from resilience import cascade, chains
 from resilience.chains import CandidateSpec
@@ -46,29 +46,9 @@ class ProbeResult:
         return self.outcome == "ok"
 
 
-class ProbeRateLimited(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(f"retry in {retry_after} s")
-        self.retry_after = retry_after
-
-
-def check_probe(*, user: object) -> None:
-    """Allow at most settings.PROBE_LIMIT_PER_HOUR tests per super admin per clock hour; raises
-    ProbeRateLimited otherwise. A cache counter (atomic add + incr). Stand-in until the platform's
-    rate-limit module lands: swap `RATE_LIMIT` for its `check_probe(*, user)`."""
-    hour = int(time.time()) // 3600
-    key = f"btm:probe:{getattr(user, 'pk', 0)}:{hour}"
-    django_cache.add(key, 0, timeout=3600)
-    try:
-        used = django_cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        django_cache.set(key, 1, timeout=3600)
-        used = 1
-    if used > settings.PROBE_LIMIT_PER_HOUR:
-        raise ProbeRateLimited(retry_after=3600 - int(time.time()) % 3600)
-
-
-RATE_LIMIT = check_probe
+# The platform's probe limit (RATE_LIMIT_PROBES_PER_ADMIN a minute, shared by every app server):
+# raises bitethemenu.ratelimits.RateLimited. A module attribute, so a test can swap it.
+RATE_LIMIT = ratelimits.check_probe
 
 
 @cache
@@ -101,7 +81,8 @@ def probe_request(kind: str, *, with_reference: bool = False) -> AIRequest:
 
 def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeResult:
     """One live call to `spec` (as the card shows it, saved or not). Never raises for a provider
-    failure; ProbeRateLimited when this admin has used up the hour's tests (nothing is called).
+    failure; bitethemenu.ratelimits.RateLimited when this admin is over the probe limit (nothing is
+    called).
 
     Skips, like the cascade: an invalid card, an unset env key, a model the provider does not offer.
     """

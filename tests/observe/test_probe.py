@@ -83,20 +83,25 @@ def test_a_candidate_without_its_key_is_not_called(admin_client):
 
 
 def test_tests_are_rate_limited_per_admin(admin_client, settings):
-    settings.PROBE_LIMIT_PER_HOUR = 2
+    settings.RATE_LIMIT_PROBES_PER_ADMIN = 2
     for _ in range(2):
         assert "✓ Answered" in _test(admin_client, "chat", ("Sim", "simulated", "ok")).content.decode()
     body = _test(admin_client, "chat", ("Sim", "simulated", "ok")).content.decode()
-    assert "Test limit reached; try again in" in body
+    assert "That&#x27;s a lot of tests in a minute. Please wait" in body
     assert AttemptBucket.objects.get(span=300).calls == 2  # the third was never called
 
 
-def test_the_rate_limit_is_a_swappable_function(admin_client, monkeypatch):
+def test_the_rate_limit_is_the_platforms(admin_client, monkeypatch):
+    from bitethemenu.ratelimits import RateLimited
+
     def refuse(*, user):
-        raise probe.ProbeRateLimited(retry_after=120)
+        raise RateLimited("Please wait 2 minutes.", "over", retry_after=120)
 
     monkeypatch.setattr(probe, "RATE_LIMIT", refuse)
-    assert "try again in 2 min" in _test(admin_client, "chat", ("Sim", "simulated", "ok")).content.decode()
+    assert (
+        "Please wait 2 minutes." in _test(admin_client, "chat", ("Sim", "simulated", "ok")).content.decode()
+    )
+    assert not AttemptBucket.objects.exists()
 
 
 def test_venue_staff_cannot_test_candidates(client, staff):
