@@ -90,7 +90,9 @@ class AttemptBucket(models.Model):
     lat_le_30000 = _counter()
     lat_le_60000 = _counter()
     lat_over = _counter()
-    credits = _counter()  # credits venues paid for this candidate's answers
+    # Credits for this candidate's answers at the kind's default price (settings.CREDIT_COSTS): a venue
+    # whose primary is a pricier model pays more (resilience.pricing); the ledger has the exact sums.
+    credits = _counter()
     cost_micro_usd = _counter()  # estimated provider cost, millionths of a USD (resilience.provider_costs)
     input_tokens = _counter()
     output_tokens = _counter()
