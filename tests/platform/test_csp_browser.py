@@ -28,7 +28,6 @@ ADMIN_PAGES = [
     "/admin/super/ai-fallbacks/chat/",
     "/admin/super/alerts/",
     "/admin/bitethemenu/apikey/add/",
-    "/admin/bitethemenu/venue/1/change/",
     "/admin/credits/wallet/grant/",
     "/admin/axes/accessattempt/",
 ]
@@ -72,7 +71,8 @@ def test_the_main_pages_load_with_no_csp_violation(
     response = page.goto(f"{live_server.url}/")
     assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
     assert "camera=()" in response.headers["permissions-policy"]
-    for path in VENUE_PAGES + ADMIN_PAGES:
+    venue_change = f"/admin/bitethemenu/venue/{root_at_two_venues.memberships.first().venue_id}/change/"
+    for path in VENUE_PAGES + ADMIN_PAGES + [venue_change]:
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
         assert violations() == [], path
