@@ -26,7 +26,7 @@ from tests.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 START_BALANCE = 100
-CALM = "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+CALM = "We couldn't generate your image right now. Try rephrasing the description, or pick a different style."
 PROMPT = "Meat pasta, close up"
 
 
