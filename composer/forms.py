@@ -82,6 +82,11 @@ class CaptionForm(forms.Form):
         label="Tone", required=False, choices=[("", "Any tone")] + [(t, t) for t in TONES]
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # It shares the Composer page with ImageForm, which also has a `prompt`: ids must differ.
+        kwargs.setdefault("auto_id", "id_caption_%s")
+        super().__init__(*args, **kwargs)
+
 
 class EditForm(forms.Form):
     instruction = _prompt_field(
