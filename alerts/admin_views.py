@@ -53,7 +53,7 @@ def super_admin_context(request: HttpRequest) -> dict[str, Any]:
 
 def _next(request: HttpRequest, params: Any) -> str:
     """The inbox view the form came from (filters and page kept), never off-site."""
-    target = params.get("next", "")
+    target = str(params.get("next", ""))
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

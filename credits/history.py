@@ -10,7 +10,7 @@ from credits.models import LedgerEntry
 ENTRIES_PER_PAGE = 25
 
 
-def history_page(*, venue: Venue, page_number: object) -> Page:
+def history_page(*, venue: Venue, page_number: str | None) -> Page[LedgerEntry]:
     """One page of the venue's ledger; a missing, malformed or out-of-range number gives the nearest page."""
     entries = LedgerEntry.objects.filter(venue=venue).order_by("-created_at", "-id")
     return Paginator(entries, ENTRIES_PER_PAGE).get_page(page_number)
