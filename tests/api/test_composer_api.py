@@ -136,7 +136,7 @@ def test_it_edits_an_image_into_a_child_asset(owner_api, venue):
     assert response.status_code == 201, response.content
     asset = response.json()["asset"]
     assert asset["parent_id"] == parent["id"]
-    assert asset["prompt"] == "Add candles"
+    assert asset["prompt"] == "Cake — edit: Add candles"  # the original's title plus the instruction
     assert balance_of(venue) == 92
 
 

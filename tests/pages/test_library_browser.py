@@ -18,7 +18,9 @@ def phone_or_desktop(page, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_an_edit_is_found_by_the_dishs_name(login, page, live_server, staff, funded, simulated, width, screenshot):
+def test_an_edit_is_found_by_the_dishs_name(
+    login, page, live_server, staff, funded, simulated, width, screenshot
+):
     image = services.generate_image(venue=funded, user=staff, prompt="Lemon tart with berries").asset
     phone_or_desktop(page, width)
     login("sam", "pw-sam")
@@ -31,7 +33,9 @@ def test_an_edit_is_found_by_the_dishs_name(login, page, live_server, staff, fun
     assert edited.prompt == "Lemon tart with berries — edit: Warmer light"
 
     page.goto(f"{live_server.url}/library/?q=lemon+tart")
-    expect(page.locator(f"#asset-{edited.pk}")).to_contain_text("Lemon tart with berries — edit: Warmer light")
+    expect(page.locator(f"#asset-{edited.pk}")).to_contain_text(
+        "Lemon tart with berries — edit: Warmer light"
+    )
     screenshot(f"library-edit-title-{width}")
 
 
@@ -90,7 +94,9 @@ def test_a_menu_import_is_corrected_saved_and_copied(
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_new_caption_can_be_copied_from_the_composer(login, page, live_server, staff, funded, simulated, width):
+def test_a_new_caption_can_be_copied_from_the_composer(
+    login, page, live_server, staff, funded, simulated, width
+):
     phone_or_desktop(page, width)
     login("sam", "pw-sam")
     page.goto(f"{live_server.url}/composer/")

@@ -26,6 +26,7 @@ def venue_pages(image_id: int) -> dict[str, str]:
         "home": "/",
         "composer": "/composer/",
         "library": "/library/",
+        "archived": "/library/archived/",
         "editor": f"/library/{image_id}/edit/",
         "menu-import": "/menu/import/",
         "ai-settings": "/settings/ai/",
