@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alerts import inbox, notify
 from alerts.models import Alert
@@ -33,7 +33,11 @@ def super_admin_urls(site: admin.AdminSite) -> list[URLPattern]:
     return [
         path("super/alerts/", wrap(partial(alerts_inbox, site=site)), name="super-alerts"),
         path("super/alerts/<int:alert_id>/acknowledge/", wrap(acknowledge_one), name="super-alerts-ack"),
-        path("super/alerts/acknowledge-all/", wrap(acknowledge_everything), name="super-alerts-ack-all"),
+        path(
+            "super/alerts/acknowledge-all/",
+            wrap(partial(acknowledge_everything, site=site)),
+            name="super-alerts-ack-all",
+        ),
         path("super/alerts/slack/test/", wrap(test_ping), name="super-alerts-test-ping"),
         path("super/alerts/slack/enable/", wrap(enable_slack), name="super-alerts-enable-slack"),
     ]
@@ -47,14 +51,18 @@ def super_admin_context(request: HttpRequest) -> dict[str, Any]:
     return {"unacknowledged_alerts": inbox.unacknowledged_count()}
 
 
-def _back(request: HttpRequest) -> HttpResponseRedirect:
-    """Back to the inbox view the form came from (filters and page kept), never off-site."""
-    target = request.POST.get("next", "")
+def _next(request: HttpRequest, params: Any) -> str:
+    """The inbox view the form came from (filters and page kept), never off-site."""
+    target = str(params.get("next", ""))
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = reverse("admin:super-alerts")
-    return HttpResponseRedirect(target)
+    return target
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(_next(request, request.POST))
 
 
 @require_GET
@@ -86,14 +94,25 @@ def acknowledge_one(request: HttpRequest, alert_id: int) -> HttpResponse:
     return _back(request)
 
 
-def _up_to(request: HttpRequest) -> int | None:
-    value = request.POST.get("up_to", "")
+def _up_to(params: Any) -> int | None:
+    value = params.get("up_to", "")
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
-@require_POST
-def acknowledge_everything(request: HttpRequest) -> HttpResponse:
-    up_to = _up_to(request)
+@require_http_methods(["GET", "POST"])
+def acknowledge_everything(request: HttpRequest, *, site: admin.AdminSite) -> HttpResponse:
+    """GET: the confirmation step (how many alerts, Yes / No). POST: acknowledge them."""
+    if request.method == "GET":
+        up_to = _up_to(request.GET)
+        context = {
+            **site.each_context(request),
+            "title": "Acknowledge all alerts?",
+            "count": inbox.open_alerts_up_to(up_to),
+            "up_to": up_to,
+            "next": _next(request, request.GET),
+        }
+        return render(request, "admin/super/alerts_ack_all_confirm.html", context)
+    up_to = _up_to(request.POST)
     count = acknowledge_all(user=request.user, up_to_id=up_to)
     messages.success(request, f"Acknowledged {count} alert{'s' if count != 1 else ''}.")
     if up_to is not None and (newer := inbox.open_alerts_after(up_to)):

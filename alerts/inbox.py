@@ -89,3 +89,9 @@ def newest_alert_id() -> int | None:
 def open_alerts_after(alert_id: int) -> int:
     """Open alerts newer than `alert_id`: those that arrived after the inbox was rendered."""
     return Alert.objects.unacknowledged().filter(pk__gt=alert_id).count()
+
+
+def open_alerts_up_to(alert_id: int | None) -> int:
+    """Open alerts "Acknowledge all" would acknowledge: those up to `alert_id` (all of them for None)."""
+    alerts = Alert.objects.unacknowledged()
+    return (alerts.filter(pk__lte=alert_id) if alert_id is not None else alerts).count()

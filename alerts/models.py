@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from alerts.attempts import leg_summary
+
 
 class Kind(models.TextChoices):
     IMAGE = "image", "Image"
@@ -111,6 +113,11 @@ class AlertAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} → {self.reason or self.outcome}"
+
+    @property
+    def summary(self) -> str:
+        """The same wording as the alert's summary line (alerts.attempts.leg_summary)."""
+        return leg_summary(self)
 
     @property
     def result(self) -> str:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts import notify
-from alerts.attempts import Attempt
+from alerts.attempts import Attempt, most_informative
 from alerts.models import Alert, AlertAttempt, SlackStatus
 
 MAX_DURATION_MS = 2**31 - 1  # the largest value a PositiveIntegerField holds on every database
@@ -36,8 +36,9 @@ def _http_status(code: int | None) -> int | None:
 
 
 def _last_error(attempts: Sequence[Attempt]) -> str:
-    failed = [a for a in attempts if a.outcome != "ok"]
-    return _storable(failed[-1].summary if failed else (attempts[-1].summary if attempts else ""))
+    """The alert's one-line summary: the most informative failed leg (not a trailing skip)."""
+    leg = most_informative(attempts)
+    return _storable(leg.summary if leg else "")
 
 
 def _attempt_row(alert: Alert, position: int, attempt: Attempt) -> AlertAttempt:

@@ -1,4 +1,4 @@
-"""The REST API root: /api/v1/ (contract: shared/API.md). Each app adds its routers here.
+"""The REST API root: /api/v1/ (contract: docs/API.md). Each app adds its routers here.
 
 One error layer: every non-2xx answer — a FriendlyError, a validation error (including malformed
 JSON), a missing or bad key, an unknown path, a wrong method, an oversize body, and any unexpected
@@ -117,7 +117,8 @@ api = BiteTheMenuAPI(
     title="BiteTheMenu API",
     version="1",
     description="Generate images, captions and menu text for a venue; super admins manage fallback "
-    "chains, alerts and venues. Every error is {code, user_message, technical_detail, request_id}.",
+    "chains, alerts and venues. Every error is {code, user_message, technical_detail, request_id}. "
+    "The contract: docs/API.md in the repository.",
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -1,6 +1,6 @@
 """Schemas every API router shares: the one error shape and text fields clients may send.
 
-Contract: shared/API.md. Every non-2xx answer of /api/v1/ is an `ErrorOut`; each operation lists
+Contract: docs/API.md. Every non-2xx answer of /api/v1/ is an `ErrorOut`; each operation lists
 the error statuses it can return (`error_responses`) so the OpenAPI document tells clients — and
 schemathesis — exactly what to expect.
 """

@@ -13,7 +13,8 @@ from composer.models import Asset
 from composer.services import PROMPT_MAX_LENGTH
 from composer.uploads import TOO_LARGE_MESSAGE, decode_image
 from resilience import pricing
-from resilience.registry import available_providers
+from resilience.defaults import DEMO_LABEL
+from resilience.registry import ProviderSpec, available_providers
 from resilience.types import KIND_LABELS, SERVICE_KINDS
 
 STYLE_PRESETS = ["Natural light", "Rustic table", "Bright & airy", "Moody evening", "Flat lay"]
@@ -81,6 +82,11 @@ class CaptionForm(forms.Form):
         label="Tone", required=False, choices=[("", "Any tone")] + [(t, t) for t in TONES]
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # It shares the Composer page with ImageForm, which also has a `prompt`: ids must differ.
+        kwargs.setdefault("auto_id", "id_caption_%s")
+        super().__init__(*args, **kwargs)
+
 
 class EditForm(forms.Form):
     instruction = _prompt_field(
@@ -132,20 +138,26 @@ def _model_choices(kind: str, current: tuple[str, str] | None) -> list[tuple[str
         models = list(approved.get(spec.id, []))
         if current and current[0] == spec.id and current[1] not in models:
             models.append(current[1])
+        label = DEMO_LABEL if spec.id == "simulated" else spec.label  # owners see what it is: the demo
         if models:
             choices.append(
                 (
-                    spec.label,
+                    label,
                     [
                         (
                             f"{spec.id}:{m}",
-                            f"{spec.label} · {m} — {_price(kind, pricing.model_credits(kind, m))}",
+                            f"{_model_label(spec, label, m)} — {_price(kind, pricing.model_credits(kind, m))}",
                         )
                         for m in models
                     ],
                 )
             )
     return choices
+
+
+def _model_label(spec: ProviderSpec, label: str, model: str) -> str:
+    # The simulated failure models (listed in DEBUG and tests only) say what they do.
+    return f"{label} · {model}" + (" (fails on purpose)" if model in spec.debug_only_models else "")
 
 
 class AISettingsForm(forms.Form):

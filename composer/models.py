@@ -46,6 +46,8 @@ class Asset(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Archived (a soft delete): out of the Library and search, restorable from "Archived" (None: in the Library).
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -53,6 +55,15 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} for {self.venue}"
+
+    def title_for_edit(self, instruction: str) -> str:
+        """An edited version's title: this one's plus what changed, so a search for the dish finds both."""
+        original = self.prompt.split(" — edit: ")[0].strip()  # an edit of an edit keeps the dish, not a chain
+        return f"{original} — edit: {instruction}" if original else instruction
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class AssetEmbedding(models.Model):

@@ -309,7 +309,7 @@ def edit_image(
             request=request,
             asset_fields={
                 "kind": Asset.Kind.IMAGE,
-                "prompt": instruction,
+                "prompt": asset.title_for_edit(instruction),  # a search for the dish still finds it
                 "style": asset.style,
                 "parent": asset,
             },
@@ -479,7 +479,7 @@ def _store_vectors(*, assets: list[Asset], embedding: Embedding) -> None:
 
 def library_queryset(*, venue: Venue, kind: str | None = None) -> QuerySet[Asset]:
     """The venue's assets, newest first, optionally one kind (`image`, `text` or `ocr`)."""
-    assets = Asset.objects.filter(venue=venue).select_related("parent")
+    assets = Asset.objects.filter(venue=venue, archived_at__isnull=True).select_related("parent")
     if kind:
         if kind not in Asset.Kind.values:
             raise InvalidInput("Pick images, captions or menu text.", f"unknown asset kind {kind!r}")

@@ -10,20 +10,19 @@ from django.views.decorators.http import require_GET
 from bitethemenu.access import is_venue_owner
 from bitethemenu.request_types import VenueRequest
 from credits import gate
-
-HISTORY_LIMIT = 100
+from credits.history import history_page
 
 
 @require_GET
 @login_required
 def credits_page(request: VenueRequest) -> HttpResponse:
     venue = request.venue or None
-    context: dict[str, object] = {"venue": venue, "is_owner": False, "entries": [], "balance": 0}
+    context: dict[str, object] = {"venue": venue, "is_owner": False, "history": None, "balance": 0}
     if venue is not None:
         is_owner = is_venue_owner(request.user, venue)
         context.update(
             balance=gate.balance_of(venue),
             is_owner=is_owner,
-            entries=gate.history(venue=venue, limit=HISTORY_LIMIT) if is_owner else [],
+            history=history_page(venue=venue, page_number=request.GET.get("page")) if is_owner else None,
         )
     return render(request, "credits/credits.html", context)

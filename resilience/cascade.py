@@ -503,6 +503,8 @@ def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]
         leg = f"{attempt.label} → {attempt.reason or attempt.outcome}"
         if attempt.status_code is not None:
             leg += f" ({attempt.status_code})"
+        if attempt.outcome == "skipped" and attempt.message:
+            leg += f": {attempt.message}"  # why: a config phrase ("KIE_API_KEY not set"), never a secret
         legs.append(redact(leg))
     return f"{redact(service)}: " + "; ".join(legs)
 

@@ -108,3 +108,23 @@ DEFAULT_CHAINS: dict[str, list[CandidateSpec]] = {
         ),
     ],
 }
+
+# The offline demo's safety net: `seed_demo` (DEBUG only) appends it to each chain so "Platform default"
+# answers with no keys and no network. Never seeded by a migration and not part of "Reset to defaults":
+# production chains never contain it, and with SIMULATED_PROVIDER_ENABLED off the cascade skips it anyway.
+DEMO_LABEL = "Demo (offline)"
+DEMO_CANDIDATE = CandidateSpec(
+    DEMO_LABEL,
+    "simulated",
+    "ok",
+    notes="Demo only: the offline simulated provider, added by seed_demo so the demo works without keys.",
+)
+
+
+def is_demo_candidate(spec: CandidateSpec) -> bool:
+    return spec.provider == DEMO_CANDIDATE.provider and spec.label == DEMO_LABEL
+
+
+def with_demo_candidate(specs: list[CandidateSpec]) -> list[CandidateSpec]:
+    """`specs` with the demo candidate last (moved there if it was elsewhere, added once if missing)."""
+    return [spec for spec in specs if not is_demo_candidate(spec)] + [DEMO_CANDIDATE]

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 KIE_UPLOAD_BASE_URL = "https://kieai.redpandaai.co"
 
 # The simulated provider's models: each behaves as its name says (see resilience/providers/simulated.py).
-SIMULATED_MODELS = [
-    "ok",
+# Only `ok` answers; the others are failure models for tests and DEBUG demos of the fallback chain.
+SIMULATED_FAILURE_MODELS = [
     "sensitive",
     "sensitive-with-reference",
     "rate-limit",
@@ -40,6 +40,7 @@ SIMULATED_MODELS = [
     "hang",
     "empty",
 ]
+SIMULATED_MODELS = ["ok", *SIMULATED_FAILURE_MODELS]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class ProviderSpec:
     needs_key: bool = True
     adapter: str = ""  # dotted path "module:Class"
     allow_http: bool = False  # http:// base URLs accepted (self-hosted servers on a private network)
+    # Models listed only in DEBUG and tests (the simulated failure models): never offered in production.
+    debug_only_models: tuple[str, ...] = ()
     kinds: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +68,11 @@ class ProviderSpec:
         return kind in self.models
 
     def models_for(self, kind: str) -> list[str]:
-        return list(self.models.get(kind, []))
+        """The model ids offered for `kind`, without the debug-only ones outside DEBUG and tests."""
+        models = self.models.get(kind, [])
+        if settings.DEBUG or settings.TESTING:
+            return list(models)
+        return [m for m in models if m not in self.debug_only_models]
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
@@ -166,6 +173,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             models={kind: list(SIMULATED_MODELS) for kind in ("image", "chat", "ocr", "embedding")},
             needs_key=False,
             adapter="resilience.providers.simulated:SimulatedAdapter",
+            debug_only_models=tuple(SIMULATED_FAILURE_MODELS),
         ),
     ]
 }

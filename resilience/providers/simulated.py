@@ -143,10 +143,25 @@ _DISHES = [
 ]
 
 
+def describe_upload(document: bytes) -> str:
+    """What the simulated reader can honestly say about the upload: its type, pixel size and file size,
+    so a demo shows the file was received and read (not a canned answer)."""
+    from PIL import Image, UnidentifiedImageError
+
+    size = f"{len(document) / 1024:.1f} KB"
+    if document.startswith(b"%PDF"):
+        return f"a PDF of {size}"
+    try:
+        with Image.open(io.BytesIO(document)) as image:
+            return f"a {image.width} × {image.height} {image.format or 'image'} of {size}"
+    except (UnidentifiedImageError, OSError, ValueError):
+        return f"a file of {size}"
+
+
 def read_menu(document: bytes) -> str:
-    """A deterministic 'transcription': four dishes and prices chosen from the document's bytes."""
+    """A deterministic 'transcription': what was uploaded, then four dishes and prices chosen from its bytes."""
     seed = _digest(document)
-    lines = ["MENU"]
+    lines = ["MENU", f"(Simulated reading of {describe_upload(document)} — no real OCR ran.)"]
     for i in range(4):
         dish = _DISHES[seed[i] % len(_DISHES)]
         price = 6 + seed[i + 8] % 20 + (seed[i + 16] % 2) * 0.5

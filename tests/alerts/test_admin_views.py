@@ -66,9 +66,11 @@ def test_the_inbox_lists_alerts_newest_first_with_the_audit(admin_client, venue,
     assert html.index(f'id="alert-{new.pk}"') < html.index(f'id="alert-{old.pk}"')
     assert ">Image</span>" in html and ">OCR</span>" in html
     assert "menu.importFromPhoto" in html
-    assert "KIE Nano Banana 2 · kie nano-banana-2 → safety" in html
-    assert "OpenAI gpt-image-2 · openai gpt-image-2 → 404 model_not_found" in html
-    assert "KIE Nano Banana Pro · kie nano-banana-pro → 429 rate_limit" in html
+    # Each leg of the audit in the same words as a summary line.
+    assert "KIE Nano Banana 2 → safety: content flagged as sensitive</span>" in html
+    assert "OpenAI gpt-image-2 → model_not_found (404): The model `gpt-image-2` does not exist</span>" in html
+    assert "KIE Nano Banana Pro → rate_limit (429): too many requests</span>" in html
+    assert '<span class="venue" title="Chez A &amp; Co">Chez A &amp; Co</span>' in html
     assert html.count('class="dot"') == 2
     assert "<details>" in html and "<summary>" in html
     assert 'id="alerts-badge"' in html and ">2</span>" in html
@@ -153,7 +155,6 @@ def test_acknowledge_from_the_inbox_drops_the_badge(admin_client, superadmin):
 def test_acknowledge_needs_post(admin_client):
     alert = _alert()
     assert admin_client.get(reverse("admin:super-alerts-ack", args=[alert.pk])).status_code == 405
-    assert admin_client.get(reverse("admin:super-alerts-ack-all")).status_code == 405
     assert Alert.objects.unacknowledged().count() == 1
 
 
@@ -388,3 +389,71 @@ def test_a_nul_in_a_changelist_filter_is_a_400_not_a_500(admin_client, url):
     admin_client.raise_request_exception = False
     assert admin_client.get(url).status_code == 400
     assert admin_client.get(url.split("?")[0] + "?kind__exact=image").status_code in (200, 302)
+
+
+def test_the_summary_is_the_failure_that_mattered_not_a_trailing_skip(admin_client, venue):
+
+    attempts = [
+        Attempt("Primary", "openai", "gpt-4o", "failed", "server", 500, "upstream error", 40),
+        Attempt("Slow one", "openrouter", "x", "failed", "timeout", None, "timed out", 9000),
+        Attempt(
+            "DeepSeek",
+            "deepseek",
+            "deepseek-v4-flash",
+            "skipped",
+            "skipped",
+            None,
+            "DEEPSEEK_API_KEY not set",
+        ),
+    ]
+    alert = record_exhaustion(kind="chat", service="social.writeCaption", venue=venue, attempts=attempts)
+
+    assert alert.last_error == "Primary → server (500): upstream error"
+    html = admin_client.get(INBOX).content.decode()
+    assert 'title="Primary → server (500): upstream error"' in html
+    assert "DeepSeek → skipped: DEEPSEEK_API_KEY not set</span>" in html  # still in the audit
+
+
+def test_a_chain_with_only_skips_is_summed_up_by_its_first_skip(venue):
+
+    attempts = [
+        Attempt("KIE", "kie", "nano-banana-2", "skipped", "skipped", None, "KIE_API_KEY not set"),
+        Attempt("OpenAI", "openai", "gpt-image-2", "skipped", "skipped", None, "OPENAI_API_KEY not set"),
+    ]
+    alert = record_exhaustion(kind="image", service="social.generateImage", venue=venue, attempts=attempts)
+
+    assert alert.last_error == "KIE → skipped: KIE_API_KEY not set"
+
+
+def test_acknowledge_all_asks_first_and_changes_nothing_until_confirmed(admin_client):
+    for _ in range(3):
+        _alert()
+    newest = _alert()
+    later = _alert()  # arrived after the inbox was loaded
+
+    confirm = admin_client.get(reverse("admin:super-alerts-ack-all"), {"up_to": newest.pk, "next": INBOX})
+
+    html = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert 'id="ack-all-count">4<' in html and "Yes, acknowledge 4 alerts" in html
+    assert f'name="up_to" value="{newest.pk}"' in html and f'href="{INBOX}"' in html
+    assert Alert.objects.unacknowledged().count() == 5
+    admin_client.post(reverse("admin:super-alerts-ack-all"), {"up_to": newest.pk, "next": INBOX})
+    assert list(Alert.objects.unacknowledged()) == [later]
+
+
+def test_the_confirmation_never_links_off_site(admin_client):
+    _alert()
+    html = admin_client.get(
+        reverse("admin:super-alerts-ack-all"), {"next": "//evil.example/"}
+    ).content.decode()
+    assert "evil.example" not in html
+
+
+def test_the_inbox_filters_by_venue(admin_client, venue, other_venue, seed_attempts):
+    mine = _alert(venue, seed_attempts)
+    theirs = _alert(other_venue, seed_attempts)
+
+    html = admin_client.get(INBOX, {"venue": venue.slug}).content.decode()
+
+    assert f'id="alert-{mine.pk}"' in html and f'id="alert-{theirs.pk}"' not in html

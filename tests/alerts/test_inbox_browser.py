@@ -46,8 +46,8 @@ def test_super_admin_expands_an_alert_and_acknowledges_it(
     row.locator("summary").focus()
     page.keyboard.press("Enter")  # a <details> row opens from the keyboard too
     expect(audit).to_be_visible()
-    expect(audit).to_contain_text("KIE Nano Banana 2 · kie nano-banana-2 → safety")
-    expect(audit).to_contain_text("OpenAI gpt-image-2 · openai gpt-image-2 → 404 model_not_found")
+    expect(audit).to_contain_text("KIE Nano Banana 2 → safety: content flagged as sensitive")
+    expect(audit).to_contain_text("OpenAI gpt-image-2 → model_not_found (404): The model")
     expect(row).to_contain_text("Chez A & Co")
     screenshot("alerts-inbox")
 
@@ -58,7 +58,8 @@ def test_super_admin_expands_an_alert_and_acknowledges_it(
     expect(page.locator(f"#alert-{newest.pk}")).to_contain_text("Acknowledged")
     assert Alert.objects.get(pk=newest.pk).acknowledged_by_id == superadmin.pk
 
-    page.get_by_role("button", name="Acknowledge all").click()
+    page.get_by_role("button", name="Acknowledge all…").click()
+    page.get_by_role("button", name="Yes, acknowledge 1 alert").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator("#alerts-badge")).to_have_count(0)
     expect(page.locator("#nav-alerts")).to_have_text(re.compile(r"^\s*Alerts\s*$"))

@@ -66,7 +66,7 @@ def test_odd_provider_text_never_costs_the_alert_its_row(venue):
     row = alert.attempts.get()
     assert (row.label, row.model, row.message) == ("KIE Nano", "nano-banana-2", "flagged as? sensitive")
     assert (alert.service, alert.request_id) == ("social.generateImage", "req-1")
-    assert alert.last_error == "KIE Nano → safety (200): flagged as? sensitive"
+    assert alert.last_error == "KIE Nano → safety: flagged as? sensitive"  # a 2xx status says nothing
     assert row.duration_ms == 2**31 - 1
 
 

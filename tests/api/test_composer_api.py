@@ -8,7 +8,7 @@ from alerts.models import Alert
 from composer.models import Asset
 from composer.services import EDIT_UNAVAILABLE_MESSAGE
 from credits.gate import balance_of
-from resilience.errors import USER_MESSAGES
+from resilience.errors import CAUSE_MESSAGES, USER_MESSAGES, Cause
 from tests.api.conftest import assert_error, b64, png_bytes, use_chain
 
 pytestmark = pytest.mark.usefixtures("simulated_chains", "funded")
@@ -121,7 +121,7 @@ def test_insufficient_credits_is_402_and_calls_no_provider(owner_api, venue):
 def test_an_exhausted_chain_is_a_calm_503_refunded_and_alerted(owner_api, venue):
     use_chain("image", "sensitive", "gone")
     body = assert_error(owner_api.post(IMAGES, {"prompt": "x"}), 503, "ai_unavailable")
-    assert body["user_message"] == USER_MESSAGES["image"]
+    assert body["user_message"] == CAUSE_MESSAGES[Cause.CONTENT]["image"]  # safety first
     assert "Sim sensitive → safety" in body["technical_detail"]
     assert "Sim gone → model_not_found (404)" in body["technical_detail"]
     assert balance_of(venue) == 100
@@ -136,7 +136,7 @@ def test_it_edits_an_image_into_a_child_asset(owner_api, venue):
     assert response.status_code == 201, response.content
     asset = response.json()["asset"]
     assert asset["parent_id"] == parent["id"]
-    assert asset["prompt"] == "Add candles"
+    assert asset["prompt"] == "Cake — edit: Add candles"  # the original's title plus the instruction
     assert balance_of(venue) == 92
 
 
@@ -169,7 +169,7 @@ def test_it_writes_a_caption(owner_api, venue):
 def test_a_failed_caption_is_an_alert_of_kind_chat(owner_api, venue):
     use_chain("chat", "server-error")
     body = assert_error(owner_api.post("/venues/chez-a/text", {"prompt": "x"}), 503, "ai_unavailable")
-    assert body["user_message"] == USER_MESSAGES["chat"]
+    assert body["user_message"] == CAUSE_MESSAGES[Cause.OUTAGE]["chat"]
     assert Alert.objects.get().kind == "chat"
     assert Alert.objects.get().service == "social.writeCaption"
     assert balance_of(venue) == 100
@@ -305,7 +305,7 @@ def test_a_failed_menu_import_is_a_503_alert_of_kind_ocr(owner_api, venue):
     body = assert_error(
         owner_api.post("/venues/chez-a/ocr", {"image": b64(png_bytes())}), 503, "ai_unavailable"
     )
-    assert body["user_message"] == USER_MESSAGES["ocr"]
+    assert body["user_message"] == CAUSE_MESSAGES[Cause.OUTAGE]["ocr"]
     alert = Alert.objects.get()
     assert (alert.kind, alert.service, alert.venue) == ("ocr", "menu.importFromPhoto", venue)
     assert balance_of(venue) == 100

@@ -22,7 +22,7 @@ KIE_CREATE = "https://api.kie.ai/api/v1/jobs/createTask"
 KIE_POLL = "https://api.kie.ai/api/v1/jobs/recordInfo"
 OPENAI_IMAGES = "https://api.openai.com/v1/images/generations"
 SECRET = "sk-test-SECRET-0123456789abcdef"
-CALM = "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+CALM = "We couldn't generate your image right now. Try rephrasing the description, or pick a different style."
 
 TASK = {"code": 200, "msg": "success", "data": {"taskId": "task_nano-banana-2_1765178625768"}}
 SENSITIVE = {

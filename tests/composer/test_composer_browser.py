@@ -66,7 +66,7 @@ def test_an_exhausted_chain_shows_the_calm_amber_banner(
     expect(banner).to_be_visible()
     expect(banner).to_have_class(re.compile(r"\bbanner-amber\b"))
     expect(banner).to_contain_text(
-        "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+        "We couldn't generate your image right now. Try rephrasing the description, or pick a different style."
     )
     background = banner.evaluate("el => getComputedStyle(el).backgroundColor")
     assert background == "rgb(255, 247, 230)"  # amber, not red

@@ -98,7 +98,7 @@ def test_a_failed_index_never_fails_the_generation(funded, staff, simulated, cha
 def test_it_edits_an_image_into_a_new_version(funded, staff, simulated):
     original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
     result = services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
-    assert result.asset.parent == original and result.asset.prompt == "Add basil"
+    assert result.asset.parent == original and result.asset.prompt == "Pasta — edit: Add basil"
     assert result.asset.pk != original.pk and result.asset.image.name != original.image.name
     assert result.balance == START_BALANCE - 2 * gate.cost_of("image")
 
@@ -140,7 +140,7 @@ def test_a_caption_chain_exhaustion_is_a_chat_alert(funded, staff, simulated, ch
     chain("chat", "gone")
     with pytest.raises(ChainExhausted) as caught:
         services.write_caption(venue=funded, user=staff, prompt="Autumn")
-    assert "rephrase" in caught.value.user_message
+    assert "nothing to change on your side" in caught.value.user_message  # a retired model: ours
     assert (Alert.objects.get().kind, Alert.objects.get().service) == ("chat", "social.writeCaption")
 
 

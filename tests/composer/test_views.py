@@ -212,7 +212,7 @@ def test_a_failed_full_page_post_also_shows_the_banner(as_staff, funded, simulat
     chain("chat", "gone")
     response = as_staff.post("/composer/caption/", {"prompt": "Autumn"})
     body = response.content.decode()
-    assert "<html" in body and "banner-amber" in body and "rephrase" in body
+    assert "<html" in body and "banner-amber" in body and "nothing to change on your side" in body
 
 
 # --- Editor -------------------------------------------------------------------------------------

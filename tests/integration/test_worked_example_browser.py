@@ -26,7 +26,7 @@ from tests.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 START_BALANCE = 100
-CALM = "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+CALM = "We couldn't generate your image right now. Try rephrasing the description, or pick a different style."
 PROMPT = "Meat pasta, close up"
 
 
@@ -122,8 +122,16 @@ def test_the_dall_e_3_outage_is_fixed_by_the_super_admin_without_a_deploy(
     expect(audit).to_be_visible()
     legs = audit.locator("li .attempt-line")
     expect(legs).to_have_count(2)
-    expect(legs.nth(0)).to_have_text("KIE Nano Banana 2 · simulated sensitive → safety")
-    expect(legs.nth(1)).to_have_text("OpenAI dall-e-3 · simulated gone → 404 model_not_found")
+    # Each leg in the same words as the alert's summary line: "label → reason (status): message".
+    expect(legs.nth(0)).to_have_text(
+        "KIE Nano Banana 2 → safety: The input or output was flagged as sensitive (simulated)."
+    )
+    expect(legs.nth(1)).to_have_text(
+        "OpenAI dall-e-3 → model_not_found (404): The model `gone` does not exist (simulated)."
+    )
+    expect(row.locator(".last-error")).to_contain_text(
+        "OpenAI dall-e-3 → model_not_found (404)"
+    )  # the fixable one
     expect(audit).to_contain_text("does not exist")
     expect(row).to_contain_text("Chez A & Co")
     expect(row).to_contain_text(shown_request_id)  # the operator's ticket finds this row

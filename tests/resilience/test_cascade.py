@@ -274,7 +274,10 @@ def test_exhaustion_records_an_alert_and_raises_a_calm_error(venue, chain, exhau
     error = info.value
     assert error.http_status == 503 and error.code == "ai_unavailable"
     assert error.user_message.startswith("We couldn't read that menu")
-    assert error.technical_detail == "menu.importFromPhoto: Gone → model_not_found (404); Keyless → skipped"
+    assert (
+        error.technical_detail
+        == "menu.importFromPhoto: Gone → model_not_found (404); Keyless → skipped: MISTRAL_API_KEY not set"
+    )
     assert error.request_id == "req-1"
     assert len(exhaustions) == 1 and exhaustions[0]["request_id"] == "req-1"
     alert = Alert.objects.get()

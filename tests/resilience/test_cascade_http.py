@@ -62,7 +62,7 @@ def test_the_seed_worked_example_exhausts_then_an_edited_chain_answers(
     error = info.value
     assert (
         error.user_message
-        == "We couldn't generate your image right now. Try again in a minute, or pick a different style."
+        == "We couldn't generate your image right now. Try rephrasing the description, or pick a different style."
     )
     assert error.technical_detail == (
         "social.generateImage: KIE Nano Banana → safety; OpenAI last-ditch → model_not_found (404)"
