@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.tasks import TaskResultStatus, task_backends
+from django.tasks import task_backends
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
@@ -34,6 +34,13 @@ from credits.models import Hold
 from resilience.types import AIRequest
 
 logger = logging.getLogger(__name__)
+
+try:  # django-tasks-rq still raises the django-tasks backport's exception class
+    from django_tasks.exceptions import TaskResultDoesNotExist as _BackportResultMissing
+except ImportError:  # pragma: no cover
+    _BackportResultMissing = TaskResultDoesNotExist
+RESULT_MISSING = (TaskResultDoesNotExist, _BackportResultMissing)
+ENDED_TASK_STATUSES = {"FAILED", "SUCCESSFUL"}  # by value: the backport's enum is another class
 
 STAGE_QUEUED = "Waiting for a free worker…"
 STAGE_STARTING = "Starting…"
@@ -387,11 +394,11 @@ def _task_lost(job: Job) -> bool:
         return False
     try:
         status = backend.get_result(job.task_id).status
-    except TaskResultDoesNotExist:
+    except RESULT_MISSING:
         return True
     except Exception:  # noqa: BLE001 — the queue is unreachable: don't guess, look again next run
         return False
-    return status in {TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL}
+    return str(getattr(status, "value", status)) in ENDED_TASK_STATUSES
 
 
 def live_request_ids(request_ids: Iterable[str]) -> set[str]:
