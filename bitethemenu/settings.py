@@ -366,6 +366,9 @@ TASKS = {"default": TASK_BACKENDS["immediate" if TESTING else TASKS_BACKEND]}
 # A running job whose worker went silent this long after it started is failed and refunded by
 # reconcile_credits (longer than any chain deadline plus saving the result).
 JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 300)
+# How long a paid API call without `Prefer: respond-async` waits for its job (asynchronously, no
+# thread held) before it answers 202 with the Job instead (a very long queue).
+API_JOB_WAIT_SECONDS = envint("API_JOB_WAIT_SECONDS", 600)
 RQ_QUEUES = {
     "default": {
         # An unreachable Redis must cost a Generate click a second, not minutes (calm copy instead).
