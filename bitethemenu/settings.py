@@ -340,12 +340,11 @@ RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL", "").strip() or
 SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")
 # Seconds one Slack webhook post may take (fire-and-forget: it never holds up a venue's request).
 SLACK_ALERTS_TIMEOUT = envfloat("SLACK_ALERTS_TIMEOUT", 5.0)
-# "thread": the embedded default posts after commit in a background thread.
-# "worker": a separate `manage.py send_alerts` process claims pending alerts (scale-out).
-# "sync": tests; sends inline after commit.
-ALERTS_DELIVERY = os.environ.get("ALERTS_DELIVERY", "sync" if TESTING else "thread")
-if ALERTS_DELIVERY not in {"thread", "worker", "sync"}:
-    raise ImproperlyConfigured("ALERTS_DELIVERY must be thread, worker or sync")
+# "task": a django.tasks task per alert, run by the worker (see TASKS_BACKEND); the end of a digest
+# window is a deferred task. "sync": tests; sends inline after commit.
+ALERTS_DELIVERY = os.environ.get("ALERTS_DELIVERY", "sync" if TESTING else "task")
+if ALERTS_DELIVERY not in {"task", "sync"}:
+    raise ImproperlyConfigured("ALERTS_DELIVERY must be task or sync")
 
 # --- Background jobs (django.tasks) ---------------------------------------------------------
 # Every paid AI call and every Slack delivery runs as a task on a worker, never on a web thread.
