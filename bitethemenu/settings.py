@@ -140,6 +140,7 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "bitethemenu.urls"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "bitethemenu.reporting.SecretSafeReporterFilter"
 WSGI_APPLICATION = "bitethemenu.wsgi.application"
+ASGI_APPLICATION = "bitethemenu.asgi.application"
 
 TEMPLATES = [
     {
