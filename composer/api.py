@@ -157,11 +157,12 @@ async def answer(
     if job.is_active:  # the queue is very long today: hand over the job instead of waiting on
         body = await sync_to_async(job_out)(request, venue, job)
         return Status(202, body)
-    if job.status == Job.Status.FAILED:
-        raise job.error  # the error shape, status and request id of the direct call
+    error = job.error
+    if error is not None:
+        raise error  # the error shape, status and request id of the direct call
     request.request_id = job.request_id  # type: ignore[attr-defined]
-    body = await sync_to_async(result_of)(request, venue, job)
-    return Status(200 if job.kind == "embedding" else 201, body)
+    result = await sync_to_async(result_of)(request, venue, job)
+    return Status(200 if job.kind == "embedding" else 201, result)
 
 
 async def wait_for_job(job_id: int) -> Job:
@@ -325,7 +326,7 @@ async def post_embeddings(
 
 
 @router.get("/{slug}/jobs/{job_id}", url_name="job", response={200: JobOut, **error_responses()})
-def get_job(request: HttpRequest, slug: str, job_id: int) -> dict:
+def get_job(request: HttpRequest, slug: str, job_id: int) -> dict[str, Any]:
     """One job: where it is, and its result or error once it ended. Another venue's job is 404."""
     venue = venue_for_key(request, slug)
     job = jobs.job_for_venue(venue, job_id) if 1 <= job_id <= MAX_ID else None
@@ -335,7 +336,7 @@ def get_job(request: HttpRequest, slug: str, job_id: int) -> dict:
 
 
 @router.get("/{slug}/jobs", response={200: JobsOut, **error_responses()})
-def get_jobs(request: HttpRequest, slug: str, filters: Query[JobFilters]) -> dict:
+def get_jobs(request: HttpRequest, slug: str, filters: Query[JobFilters]) -> dict[str, Any]:
     """The venue's jobs, newest first (the latest 100), optionally of one status."""
     venue = venue_for_key(request, slug)
     return {

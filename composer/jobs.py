@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.tasks import task_backends
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
+from django_tasks.exceptions import TaskResultDoesNotExist as BackportResultMissing
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
@@ -35,11 +36,8 @@ from resilience.types import AIRequest
 
 logger = logging.getLogger(__name__)
 
-try:  # django-tasks-rq still raises the django-tasks backport's exception class
-    from django_tasks.exceptions import TaskResultDoesNotExist as _BackportResultMissing
-except ImportError:  # pragma: no cover
-    _BackportResultMissing = TaskResultDoesNotExist
-RESULT_MISSING = (TaskResultDoesNotExist, _BackportResultMissing)
+# django-tasks-rq (a django-tasks-rq dependency, always installed) still raises the backport's class.
+RESULT_MISSING = (TaskResultDoesNotExist, BackportResultMissing)
 ENDED_TASK_STATUSES = {"FAILED", "SUCCESSFUL"}  # by value: the backport's enum is another class
 
 STAGE_QUEUED = "Waiting for a free worker…"
@@ -285,7 +283,8 @@ def _upload(job: Job) -> bytes | None:
     if not job.upload:
         return None
     with job.upload.open("rb") as handle:
-        return handle.read()
+        data: bytes = handle.read()
+    return data
 
 
 def _drop_upload(job: Job) -> None:

@@ -71,7 +71,7 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
 
 
 def _edits(job: Job, asset: Asset) -> bool:
-    return job.params.get("asset_id") == asset.pk
+    return bool(job.params.get("asset_id") == asset.pk)
 
 
 @require_GET
