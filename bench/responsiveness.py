@@ -40,7 +40,7 @@ from bench.fake_provider import ServerProcess  # noqa: E402
 DB_NAME = "bench_responsiveness"
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/4"
-PORT = 8931
+PORT = 8931  # checked free at start: a stale server here would be measured instead
 WEB_WORKERS = 4
 TASK_WORKERS = 4
 P99_TARGET_MS = 200.0
@@ -132,6 +132,8 @@ def worker_command(backend: str) -> list[str]:
 def start_processes(env: dict[str, str], backend: str) -> list[subprocess.Popen[bytes]]:
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-responsiveness-{backend}.log", "wb")  # noqa: SIM115
     quiet = {"stdout": log, "stderr": subprocess.STDOUT, "cwd": ROOT, "env": env}
+    # Each in its own session, so stopping it stops its children too (gunicorn's workers).
+    quiet["start_new_session"] = True
     web = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -159,17 +161,22 @@ def start_processes(env: dict[str, str], backend: str) -> list[subprocess.Popen[
         except requests.RequestException:
             pass
         time.sleep(0.5)
+    stop_processes([web, *workers])
     raise SystemExit("gunicorn did not come up")
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
-        process.send_signal(signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of its group (waiting workers)
+        except ProcessLookupError:
+            pass
 
 
 class Browser:
@@ -335,6 +342,11 @@ def main() -> int:
     watchdog.daemon = True
     watchdog.start()
 
+    try:
+        requests.get(f"http://127.0.0.1:{PORT}/", timeout=1)
+        raise SystemExit(f"something already listens on 127.0.0.1:{PORT}: stop it first")
+    except requests.ConnectionError:
+        pass
     provider = ServerProcess("healthy", latency=args.latency).start()
     rows: list[Row] = []
     try:
