@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bitethemenu', '0001_initial'),
-        ('composer', '0001_initial'),
+        ('composer', '0002_server_chosen_file_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
