@@ -101,6 +101,9 @@ def environment(backend: str, provider_url: str) -> dict[str, str]:
         OPENAI_COMPATIBLE_API_KEY="bench-not-a-real-key",
         AI_PRIVATE_HOSTS="127.0.0.1",
         LOG_LEVEL="ERROR",
+        # 3 × 64 paid calls in a few seconds from one venue: measure responsiveness, not the rate limits.
+        RATE_LIMIT_PAID_PER_VENUE="100000",
+        RATE_LIMIT_PAID_PER_ACTOR="100000",
         MEDIA_ROOT=str(Path(os.environ.get("TMPDIR", "/tmp")) / "bench-responsiveness-media"),
         STATIC_ROOT=str(Path(os.environ.get("TMPDIR", "/tmp")) / "bench-responsiveness-static"),
         BENCH_PROVIDER=provider_url,
