@@ -2,8 +2,8 @@
 
 Contract (healthchecks' transports, with STYLE.md lessons 5, 8, 9):
 - Nothing here runs on a user's request path. `enqueue()` is called on commit and, per
-  settings.ALERTS_DELIVERY, starts a daemon thread ("thread"), sends inline ("sync", tests) or does
-  nothing ("worker": `manage.py send_alerts` claims pending rows).
+  settings.ALERTS_DELIVERY, queues a django.tasks task that a worker runs ("task") or sends inline
+  ("sync", tests). The end of a digest window is a deferred task (`run_after`) too.
 - Only the caller that wins the conditional UPDATE pending → sending may send an alert.
 - At most one Slack message per kind+service per WINDOW; alerts inside a window are marked
   "digested" and counted in the next message ("+49 more social.generateImage failures since 14:02").
@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.models import Alert, SlackChannelState, SlackStatus, SlackWindow
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=5)
 TRIES = 2
-RETRY_AFTER_CAP = 3.0  # seconds: we are in a background thread, but it must not linger
+RETRY_AFTER_CAP = 3.0  # seconds: we are on a task worker, but it must not linger
 BACKOFF = 0.5  # seconds before the second try after a 5xx / timeout
 MAX_ATTEMPT_LINES = 8
 STALE_CLAIM = timedelta(minutes=5)  # far longer than TRIES × timeout + RETRY_AFTER_CAP
@@ -383,8 +383,8 @@ def _flush_one(window: SlackWindow) -> int:
 def deliver_pending(*, limit: int = 100) -> int:
     """The worker's pass: deliver pending alerts oldest first, then flush finished digests.
 
-    Also picks up what the embedded "thread" mode left behind (a process that stopped before its
-    thread ran), so `send_alerts --once` from cron is a safety net there too.
+    The task worker normally delivers each alert as it is recorded; this pass (`send_alerts`, from
+    cron) is the safety net for alerts whose task could not be queued or whose sender died.
     """
     requeue_stale_claims()
     ids = list(
@@ -424,77 +424,37 @@ def send_test_ping() -> PingResult:
     return PingResult(True, "Test ping delivered." + (" Slack alerts are re-enabled." if reenabled else ""))
 
 
-# --- Hand-off -----------------------------------------------------------------------------------
-
-_threads: set[threading.Thread] = set()
-_timers: dict[tuple[str, str], threading.Timer] = {}
-_lock = threading.Lock()
-
-
-def _in_thread(func: Any, *args: Any) -> None:
-    try:
-        close_old_connections()
-        func(*args)
-    finally:
-        connection.close()  # a thread's connection is never reused: close it, or it leaks
-        with _lock:
-            _threads.discard(threading.current_thread())
-
-
-def _start(func: Any, *args: Any) -> None:
-    thread = threading.Thread(target=_in_thread, args=(func, *args), daemon=True, name="slack-alert")
-    with _lock:
-        _threads.add(thread)
-    thread.start()
+# --- Hand-off: django.tasks (a worker delivers; nothing here runs on a request) -------------------
 
 
 def enqueue(alert_id: int) -> None:
-    """Hand an alert to Slack delivery, as ALERTS_DELIVERY says. Never raises (on_commit callback)."""
+    """Hand an alert to Slack delivery, as ALERTS_DELIVERY says. Never raises (on_commit callback):
+    if the task queue is unreachable the alert stays pending, and `send_alerts` (cron) sends it."""
     try:
-        mode = settings.ALERTS_DELIVERY
-        if mode == "thread":
-            _start(deliver, alert_id)
-        elif mode == "sync":
+        if settings.ALERTS_DELIVERY == "sync":
             deliver(alert_id)
-        # "worker": the row stays pending; `manage.py send_alerts` claims it.
+            return
+        from alerts import tasks
+
+        tasks.deliver_alert.enqueue(alert_id)
     except Exception as exc:
         logger.error("slack hand-off for alert %s failed: %s", alert_id, type(exc).__name__)
 
 
 def _schedule_flush(kind: str, service: str, opened_at: datetime | None) -> None:
-    # In thread mode nobody else would send the digest if no further alert comes: set one timer
-    # per kind+service for the end of the window. Sync and worker modes flush elsewhere.
-    if settings.ALERTS_DELIVERY != "thread" or opened_at is None:
+    """When an alert was digested, nobody else would send the digest if no further alert comes:
+    queue one flush for the end of the window (a deferred task), once per window per process."""
+    if settings.ALERTS_DELIVERY == "sync" or opened_at is None:
         return
-    delay = max(1.0, (opened_at + WINDOW - timezone.now()).total_seconds() + 1)
-    with _lock:
-        timer = _timers.get((kind, service))
-        if timer is not None and timer.is_alive():
+    from alerts import tasks
+
+    once_key = f"alerts:digest-flush:{kind}:{service}:{opened_at.timestamp():.0f}"
+    try:
+        if not cache.add(once_key, 1, timeout=int(WINDOW.total_seconds()) + 60):
             return
-        timer = threading.Timer(delay, _start, args=(flush_digests,))
-        timer.daemon = True
-        _timers[(kind, service)] = timer
-    timer.start()
-
-
-def cancel_scheduled_digests() -> int:
-    """Cancel pending digest timers (tests, shutdown); returns how many were cancelled. The digested
-    alerts stay unreported, so the next message or `send_alerts` still counts them."""
-    with _lock:
-        timers = list(_timers.values())
-        _timers.clear()
-    for timer in timers:
-        timer.cancel()
-    return len(timers)
-
-
-def wait_for_deliveries(timeout: float = 10.0) -> bool:
-    """Wait for background deliveries started by this process (tests, graceful shutdown)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with _lock:
-            alive = [t for t in _threads if t.is_alive()]
-        if not alive:
-            return True
-        alive[0].join(max(0.0, deadline - time.monotonic()))
-    return False
+        flush = tasks.flush_digests
+        if flush.get_backend().supports_defer:
+            flush = flush.using(run_after=opened_at + WINDOW + timedelta(seconds=1))
+        flush.enqueue()
+    except Exception as exc:  # the cron `send_alerts` flushes finished windows too
+        logger.error("could not schedule the %s digest: %s", service, type(exc).__name__)

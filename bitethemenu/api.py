@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, re_path
@@ -93,7 +94,21 @@ class BiteTheMenuAPI(NinjaAPI):
     def _unknown_path(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.error_response(request, generic_error(404, f"no endpoint at {request.path}"))
 
-    def _wrap(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def _wrap(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        if iscoroutinefunction(view):  # a path with async operations (the paid calls: they await a job)
+
+            @functools.wraps(view)
+            async def wrapped_async(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                request_id_of(request)
+                try:
+                    response = await view(request, *args, **kwargs)
+                except Exception as exc:
+                    response = _unexpected(request, exc)
+                return self._finish(request, response)
+
+            wrapped_async.csrf_exempt = True  # type: ignore[attr-defined]
+            return markcoroutinefunction(wrapped_async)
+
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request_id_of(request)
@@ -101,16 +116,19 @@ class BiteTheMenuAPI(NinjaAPI):
                 response = view(request, *args, **kwargs)
             except Exception as exc:  # outside an operation (ninja's own dispatch): same calm shape
                 response = _unexpected(request, exc)
-            if response.status_code == 405 and REQUEST_ID_HEADER not in response:
-                allow = response.get("Allow", "")
-                response = self.error_response(request, generic_error(405, f"{request.method} not allowed"))
-                if allow:
-                    response["Allow"] = allow
-            response.headers.setdefault(REQUEST_ID_HEADER, request_id_of(request))
-            return response
+            return self._finish(request, response)
 
         wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # bearer keys, not cookies
         return wrapped
+
+    def _finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code == 405 and REQUEST_ID_HEADER not in response:
+            allow = response.get("Allow", "")
+            response = self.error_response(request, generic_error(405, f"{request.method} not allowed"))
+            if allow:
+                response["Allow"] = allow
+        response.headers.setdefault(REQUEST_ID_HEADER, request_id_of(request))
+        return response
 
 
 api = BiteTheMenuAPI(

@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",  # django.tasks: the database backend's task table and its db_worker command
+    "django_rq",  # RQ queues and the rqworker command (TASKS_BACKEND=rq)
+    "django_tasks_rq",
     "ninja",  # serves /api/v1/docs with its bundled Swagger UI (static files), not from a CDN
     "axes",  # login lockout (README "Security"); its admin lists attempts and unlocks
     "bitethemenu.apps.BiteTheMenuConfig",
@@ -137,6 +140,7 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "bitethemenu.urls"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "bitethemenu.reporting.SecretSafeReporterFilter"
 WSGI_APPLICATION = "bitethemenu.wsgi.application"
+ASGI_APPLICATION = "bitethemenu.asgi.application"
 
 TEMPLATES = [
     {
@@ -337,12 +341,43 @@ RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL", "").strip() or
 SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")
 # Seconds one Slack webhook post may take (fire-and-forget: it never holds up a venue's request).
 SLACK_ALERTS_TIMEOUT = envfloat("SLACK_ALERTS_TIMEOUT", 5.0)
-# "thread": the embedded default posts after commit in a background thread.
-# "worker": a separate `manage.py send_alerts` process claims pending alerts (scale-out).
-# "sync": tests; sends inline after commit.
-ALERTS_DELIVERY = os.environ.get("ALERTS_DELIVERY", "sync" if TESTING else "thread")
-if ALERTS_DELIVERY not in {"thread", "worker", "sync"}:
-    raise ImproperlyConfigured("ALERTS_DELIVERY must be thread, worker or sync")
+# "task": a django.tasks task per alert, run by the worker (see TASKS_BACKEND); the end of a digest
+# window is a deferred task. "sync": tests; sends inline after commit.
+ALERTS_DELIVERY = os.environ.get("ALERTS_DELIVERY", "sync" if TESTING else "task")
+if ALERTS_DELIVERY not in {"task", "sync"}:
+    raise ImproperlyConfigured("ALERTS_DELIVERY must be task or sync")
+
+# --- Background jobs (django.tasks) ---------------------------------------------------------
+# Every paid AI call and every Slack delivery runs as a task on a worker, never on a web thread.
+# "db" (the embedded default): tasks wait in this database; `scripts/worker` (manage.py db_worker)
+# runs them. "rq": tasks wait in Redis (TASKS_REDIS_URL); `manage.py rqworker --job-class
+# django_tasks_rq.Job` runs them. The test suite runs tasks inline (ImmediateBackend) except in the
+# job tests, which drain the backend named here with its real worker code.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db").strip().lower()
+if TASKS_BACKEND not in {"db", "rq"}:
+    raise ImproperlyConfigured("TASKS_BACKEND must be db or rq")
+TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL", "").strip() or REDIS_URL or "redis://127.0.0.1:6379/0"
+TASK_BACKENDS = {
+    "db": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+}
+TASKS = {"default": TASK_BACKENDS["immediate" if TESTING else TASKS_BACKEND]}
+# A running job whose worker went silent this long after it started is failed and refunded by
+# reconcile_credits (longer than any chain deadline plus saving the result).
+JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 300)
+# How long a paid API call without `Prefer: respond-async` waits for its job (asynchronously, no
+# thread held) before it answers 202 with the Job instead (a very long queue).
+API_JOB_WAIT_SECONDS = envint("API_JOB_WAIT_SECONDS", 600)
+RQ_QUEUES = {
+    "default": {
+        # An unreachable Redis must cost a Generate click a second, not minutes (calm copy instead).
+        # No socket_timeout: the worker's blocking pop waits far longer than any sane read timeout.
+        "URL": TASKS_REDIS_URL + ("&" if "?" in TASKS_REDIS_URL else "?") + "socket_connect_timeout=1",
+        # RQ kills a task that runs longer than this: longer than JOB_STALE_SECONDS never helps.
+        "DEFAULT_TIMEOUT": JOB_STALE_SECONDS,
+    }
+}
 
 # --- Uploads --------------------------------------------------------------------------------
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # 10 MiB, decoded (API.md)

@@ -1,18 +1,25 @@
 """What a venue makes with AI, over the API (API.md "Venue endpoints").
 
-Generation is synchronous and goes through composer.services exactly like the Composer pages:
-the credit gate holds the cost, the cascade walks the venue's primary then the chain, and on
-exhaustion the venue is refunded, an alert is written and the answer is 503 `ai_unavailable`.
-Handlers are thin: resolve access, call one service, return.
+Every paid call is a job (composer.jobs) exactly like the Composer pages: the credit gate holds
+the cost, a task worker walks the venue's primary then the chain, and on exhaustion the venue is
+refunded, an alert is written and the answer is 503 `ai_unavailable`. With `Prefer:
+respond-async` the call answers 202 + Location + Job at once (API.md "Jobs"); without it, the
+async handler awaits the job (polling with asyncio.sleep, no thread held) and answers 201 / error
+as a direct call would. Handlers are thin: resolve access, call one service, return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 from ninja.params import functions as param_functions
@@ -21,7 +28,8 @@ from bitethemenu.api_auth import venue_for_key
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from bitethemenu.schemas import MAX_ID, error_responses
-from composer.models import Asset
+from composer import jobs
+from composer.models import Asset, Job
 from composer.schemas import (
     AssetOut,
     EditIn,
@@ -29,20 +37,16 @@ from composer.schemas import (
     EmbeddingsOut,
     GenerationOut,
     ImageIn,
+    JobFilters,
+    JobOut,
+    JobsOut,
     LibraryFilters,
     LibraryOut,
     OcrIn,
     TextIn,
 )
-from composer.services import (
-    Generation,
-    edit_image,
-    embed_texts,
-    generate_image,
-    import_menu,
-    search_library,
-    write_caption,
-)
+from composer.services import search_library
+from credits.gate import balance_of
 
 router = Router(tags=["venue: composer"])
 
@@ -122,29 +126,127 @@ def asset_out(request: HttpRequest, venue: Venue, asset: Asset) -> dict[str, Any
     }
 
 
-def generation_out(request: HttpRequest, venue: Venue, generation: Generation) -> Status[Any]:
-    """201 with the new asset. The call's X-Request-ID becomes the request id its ledger entries
-    carry (GET /credits), so a client can match a charge to the call that made it."""
-    if generation.asset.request_id:
-        request.request_id = generation.asset.request_id  # type: ignore[attr-defined]
-    return Status(
-        201,
-        {
-            "asset": asset_out(request, venue, generation.asset),
-            "credits_charged": generation.credits_charged,
-            "balance": generation.balance,
-        },
+def respond_async() -> Any:
+    """The optional `Prefer` header of a paid call (RFC 7240): `respond-async` queues the job and
+    answers 202 at once."""
+    return param_functions.Header(
+        None,
+        alias="Prefer",
+        description="`respond-async`: answer 202 at once with a Location header and a Job "
+        "(GET …/jobs/{id} to follow it). Without it the call answers as before (201 / error), "
+        "waiting for its job without holding a server thread.",
     )
 
 
-@router.post("/{slug}/images", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_image(
-    request: HttpRequest, slug: str, payload: ImageIn, key: str | None = idempotency_key()
+def wants_async(prefer: str | None) -> bool:
+    return any(part.strip().lower() == "respond-async" for part in re.split(r"[,;]", prefer or ""))
+
+
+async def answer(
+    request: HttpRequest, response: HttpResponse, venue: Venue, job: Job, prefer: str | None
 ) -> Status[Any]:
-    """Generate an image (service `social.generateImage`), optionally from a reference photo."""
+    """202 + Location + Job with `Prefer: respond-async`; else wait for the job (asynchronously:
+    no thread is held while the worker walks the chain) and answer what the direct call would."""
+    if wants_async(prefer):
+        body = await sync_to_async(job_out)(request, venue, job)
+        location = request.build_absolute_uri(
+            reverse("api-v1:job", kwargs={"slug": venue.slug, "job_id": job.pk})
+        )
+        response["Location"] = location
+        return Status(202, body)
+    await sync_to_async(_release_connection)()  # the submit's: not held while the job runs
+    job = await wait_for_job(job.pk)
+    if job.is_active:  # the queue is very long today: hand over the job instead of waiting on
+        body = await sync_to_async(job_out)(request, venue, job)
+        return Status(202, body)
+    error = job.error
+    if error is not None:
+        raise error  # the error shape, status and request id of the direct call
+    request.request_id = job.request_id  # type: ignore[attr-defined]
+    result = await sync_to_async(result_of)(request, venue, job)
+    return Status(200 if job.kind == "embedding" else 201, result)
+
+
+async def wait_for_job(job_id: int) -> Job:
+    """The job once it ended (or after API_JOB_WAIT_SECONDS), polling the database with
+    asyncio.sleep in between: the server's threads stay free for other requests meanwhile."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + settings.API_JOB_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        job = await sync_to_async(_read_job)(job_id)
+        if not job.is_active or loop.time() >= give_up:
+            return job
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+def _read_job(job_id: int) -> Job:
+    """One poll, then the connection is released (see `_release_connection`)."""
+    try:
+        return Job.objects.select_related("asset", "venue").get(pk=job_id)
+    finally:
+        _release_connection()
+
+
+def _release_connection() -> None:
+    """Sixty-four calls waiting for their jobs must not hold sixty-four database connections while
+    they sleep (PostgreSQL allows 100). Inside a transaction (the test suite's) it stays open."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def result_of(request: HttpRequest, venue: Venue, job: Job) -> dict[str, Any] | None:
+    """A finished job's body: what the synchronous call would have answered."""
+    if job.status != Job.Status.SUCCEEDED:
+        return None
+    body: dict[str, Any] = {"credits_charged": job.credits_charged, "balance": balance_of(venue)}
+    if job.kind == "embedding":
+        return {**(job.output or {}), **body}
+    if job.asset is None:  # deleted since: the job still says it succeeded
+        return None
+    return {"asset": asset_out(request, venue, job.asset), **body}
+
+
+def job_out(request: HttpRequest, venue: Venue, job: Job) -> dict[str, Any]:
+    error = job.error
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "service": job.service,
+        "status": job.status,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "result": result_of(request, venue, job),
+        "error": error.as_dict() | {"request_id": error.request_id} if error else None,
+    }
+
+
+def _submit(
+    request: HttpRequest, slug: str, key: str | None, submit: Callable[[Venue], Job]
+) -> tuple[Venue, Job]:
     venue = venue_for_key(request, slug)
     with at_most_once(key):
-        generation = generate_image(
+        return venue, submit(venue)
+
+
+PAID_RESPONSES = {201: GenerationOut, 202: JobOut, **error_responses(*PAID_ERRORS)}
+
+
+@router.post("/{slug}/images", response=PAID_RESPONSES)
+async def post_image(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    payload: ImageIn,
+    key: str | None = idempotency_key(),
+    prefer: str | None = respond_async(),
+) -> Status[Any]:
+    """Generate an image (service `social.generateImage`), optionally from a reference photo."""
+
+    def submit(venue: Venue) -> Job:
+        return jobs.submit_image(
             venue=venue,
             user=request.user,
             prompt=payload.prompt,
@@ -152,61 +254,110 @@ def post_image(
             reference=payload.reference_image or None,
             request_id=key or "",
         )
-    return generation_out(request, venue, generation)
+
+    venue, job = await sync_to_async(_submit)(request, slug, key, submit)
+    return await answer(request, response, venue, job, prefer)
 
 
-@router.post("/{slug}/images/{asset_id}/edit", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_edit(
-    request: HttpRequest, slug: str, asset_id: int, payload: EditIn, key: str | None = idempotency_key()
+@router.post("/{slug}/images/{asset_id}/edit", response=PAID_RESPONSES)
+async def post_edit(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    asset_id: int,
+    payload: EditIn,
+    key: str | None = idempotency_key(),
+    prefer: str | None = respond_async(),
 ) -> Status[Any]:
     """A new version of an image asset (`parent_id` set); the asset is the reference image."""
-    venue = venue_for_key(request, slug)
-    asset = asset_for_venue(venue, asset_id, image=True)
-    with at_most_once(key):
-        generation = edit_image(
+
+    def submit(venue: Venue) -> Job:
+        asset = asset_for_venue(venue, asset_id, image=True)
+        return jobs.submit_edit(
             venue=venue, user=request.user, asset=asset, instruction=payload.instruction, request_id=key or ""
         )
-    return generation_out(request, venue, generation)
+
+    venue, job = await sync_to_async(_submit)(request, slug, key, submit)
+    return await answer(request, response, venue, job, prefer)
 
 
-@router.post("/{slug}/text", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_text(
-    request: HttpRequest, slug: str, payload: TextIn, key: str | None = idempotency_key()
+@router.post("/{slug}/text", response=PAID_RESPONSES)
+async def post_text(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    payload: TextIn,
+    key: str | None = idempotency_key(),
+    prefer: str | None = respond_async(),
 ) -> Status[Any]:
     """Write a caption (service `social.writeCaption`; a failure is an alert of kind `chat`)."""
-    venue = venue_for_key(request, slug)
-    with at_most_once(key):
-        generation = write_caption(
+
+    def submit(venue: Venue) -> Job:
+        return jobs.submit_caption(
             venue=venue,
             user=request.user,
             prompt=payload.prompt,
             tone=payload.tone or "",
             request_id=key or "",
         )
-    return generation_out(request, venue, generation)
+
+    venue, job = await sync_to_async(_submit)(request, slug, key, submit)
+    return await answer(request, response, venue, job, prefer)
 
 
-@router.post("/{slug}/ocr", response={201: GenerationOut, **error_responses(*PAID_ERRORS)})
-def post_ocr(
-    request: HttpRequest, slug: str, payload: OcrIn, key: str | None = idempotency_key()
+@router.post("/{slug}/ocr", response=PAID_RESPONSES)
+async def post_ocr(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    payload: OcrIn,
+    key: str | None = idempotency_key(),
+    prefer: str | None = respond_async(),
 ) -> Status[Any]:
     """Read a menu photo or PDF (service `menu.importFromPhoto`) into an `ocr` asset."""
-    venue = venue_for_key(request, slug)
-    with at_most_once(key):
-        generation = import_menu(venue=venue, user=request.user, document=payload.image, request_id=key or "")
-    return generation_out(request, venue, generation)
+
+    def submit(venue: Venue) -> Job:
+        return jobs.submit_menu(venue=venue, user=request.user, document=payload.image, request_id=key or "")
+
+    venue, job = await sync_to_async(_submit)(request, slug, key, submit)
+    return await answer(request, response, venue, job, prefer)
 
 
-@router.post("/{slug}/embeddings", response={200: EmbeddingsOut, **error_responses(*EMBED_ERRORS)})
-def post_embeddings(request: HttpRequest, slug: str, payload: EmbeddingsIn) -> dict[str, Any]:
+@router.post(
+    "/{slug}/embeddings", response={200: EmbeddingsOut, 202: JobOut, **error_responses(*EMBED_ERRORS)}
+)
+async def post_embeddings(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    payload: EmbeddingsIn,
+    prefer: str | None = respond_async(),
+) -> Status[Any]:
     """Vectors for the inputs, all from the returned `model` (service `api.embeddings`)."""
+
+    def submit(venue: Venue) -> Job:
+        return jobs.submit_embeddings(venue=venue, user=request.user, inputs=list(payload.input))
+
+    venue, job = await sync_to_async(_submit)(request, slug, None, submit)
+    return await answer(request, response, venue, job, prefer)
+
+
+@router.get("/{slug}/jobs/{job_id}", url_name="job", response={200: JobOut, **error_responses()})
+def get_job(request: HttpRequest, slug: str, job_id: int) -> dict[str, Any]:
+    """One job: where it is, and its result or error once it ended. Another venue's job is 404."""
     venue = venue_for_key(request, slug)
-    embedding = embed_texts(venue=venue, user=request.user, inputs=list(payload.input))
+    job = jobs.job_for_venue(venue, job_id) if 1 <= job_id <= MAX_ID else None
+    if job is None:
+        raise FriendlyError("not_found", "We couldn't find that.", f"no such job {job_id}", http_status=404)
+    return job_out(request, venue, job)
+
+
+@router.get("/{slug}/jobs", response={200: JobsOut, **error_responses()})
+def get_jobs(request: HttpRequest, slug: str, filters: Query[JobFilters]) -> dict[str, Any]:
+    """The venue's jobs, newest first (the latest 100), optionally of one status."""
+    venue = venue_for_key(request, slug)
     return {
-        "model": embedding.model,
-        "vectors": embedding.vectors,
-        "credits_charged": embedding.credits_charged,
-        "balance": embedding.balance,
+        "items": [job_out(request, venue, job) for job in jobs.jobs_for(venue, status=filters.status)[:100]]
     }
 
 

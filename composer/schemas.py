@@ -13,7 +13,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from bitethemenu.schemas import text
+from bitethemenu.schemas import ErrorOut, text
 from composer.services import (
     EMBED_INPUT_MAX_LENGTH,
     EMBED_MAX_INPUTS,
@@ -99,3 +99,26 @@ class LibraryOut(Schema):
     items: list[AssetOut]
     next_page: int | None
     word_matches: bool  # a search by meaning fell back to plain word matches
+
+
+class JobOut(Schema):
+    """A paid call queued with `Prefer: respond-async` (API.md "Jobs"). `result` is the body the
+    synchronous call would have given; `error` the error body (credits refunded)."""
+
+    id: int
+    kind: str  # the service kind: image, chat, ocr, embedding
+    service: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: GenerationOut | EmbeddingsOut | None
+    error: ErrorOut | None
+
+
+class JobsOut(Schema):
+    items: list[JobOut]
+
+
+class JobFilters(Schema):
+    status: Literal["queued", "running", "succeeded", "failed"] | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from composer.models import Asset, AssetEmbedding
 from composer.uploads import decode_image
 from credits import gate
 from resilience import cascade, pricing
-from resilience.errors import USER_MESSAGES
+from resilience.errors import USER_MESSAGES, Cause
 from resilience.types import AIOutput, AIRequest
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,20 @@ class LibraryPage:
     word_matches: bool = False
 
 
+@dataclass(frozen=True)
+class PaidCall:
+    """One validated paid call, before it runs: what the chain gets and what the new asset holds.
+    Built by `image_call`, `edit_call`, `caption_call` and `menu_call` (which validate the input),
+    then run directly (`_generate`) or on a task worker (composer.jobs)."""
+
+    kind: str
+    service: str
+    request: AIRequest
+    asset_fields: dict[str, Any]
+    # The edit path's own copy for an exhausted chain (the image chain's talks about styles).
+    unavailable_message: str = ""
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
@@ -121,69 +136,51 @@ def _clean_prompt(prompt: Any, *, field: str = "prompt", message: str = "") -> s
     )
 
 
-def _run(kind: str, request: AIRequest, *, venue: Venue, service: str, request_id: str) -> AIOutput:
+def _run(
+    kind: str,
+    request: AIRequest,
+    *,
+    venue: Venue,
+    service: str,
+    request_id: str,
+    on_attempt: Callable[[str], None] | None = None,
+) -> AIOutput:
     """The cascade, with the request id stamped on any FriendlyError for support tickets."""
     try:
-        return cascade.run(kind, request, venue=venue, service=service, request_id=request_id).output
+        return cascade.run(
+            kind, request, venue=venue, service=service, request_id=request_id, on_attempt=on_attempt
+        ).output
     except FriendlyError as error:
         error.request_id = error.request_id or request_id
         raise
 
 
-def _generate(
-    *,
-    venue: Venue,
-    user: Any,
-    kind: str,
-    service: str,
-    request: AIRequest,
-    asset_fields: dict[str, Any],
-    request_id: str = "",
-) -> Generation:
+def _generate(*, venue: Venue, user: Any, call: PaidCall, request_id: str = "") -> Generation:
     """The one paid path: hold credits, run the chain, save the asset; refund on any failure.
 
     `request_id` (optional) is the caller's idempotency key: the gate charges a venue at most
     once per request id, so a repeat of the same id is refused (409 `conflict`, calm copy)
     before anything runs, whether the first is still working, succeeded or failed."""
-    request_id = _clean_request_id(request_id)
+    request_id = clean_request_id(request_id)
     asset = None
     try:
-        cost = _admit(venue=venue, user=user, kind=kind, service=service)
+        cost = admit(venue=venue, user=user, kind=call.kind, service=call.service)
         with gate.held(
-            venue=venue, kind=kind, request_id=request_id, by=_user_or_none(user), cost=cost
+            venue=venue, kind=call.kind, request_id=request_id, by=_user_or_none(user), cost=cost
         ) as charged:
-            output = _run(kind, request, venue=venue, service=service, request_id=request_id)
-            asset = _save_asset(venue=venue, user=user, output=output, request_id=request_id, **asset_fields)
+            asset = perform(call, venue=venue, user=user, request_id=request_id)
     except gate.ResultDiscarded:
-        _discard(asset)  # refunded while it ran: never delivered free (docs/CONTRACTS.md)
+        discard(asset)  # refunded while it ran: never delivered free (docs/CONTRACTS.md)
         raise
     except FriendlyError as error:
-        if error.code == "conflict":  # the same submission again (a double click, a reload)
-            raise FriendlyError(
-                "conflict",
-                ALREADY_SUBMITTED_MESSAGE,
-                error.technical_detail,
-                http_status=409,
-                request_id=request_id,
-            ) from None
-        error.request_id = error.request_id or request_id
-        raise
+        raise calm_error(error, call=call, request_id=request_id) from None
     except Exception as exc:
-        # A bug or an outage below us (the gate has already refunded): log it for us, and give the
-        # operator the same calm answer as an exhausted chain instead of a Server Error.
-        logger.exception("%s failed unexpectedly (request %s)", service, request_id)
-        raise FriendlyError(
-            "ai_unavailable",
-            USER_MESSAGES[kind],
-            f"{service}: unexpected error",
-            http_status=503,
-            request_id=request_id,
-        ) from exc
-    index_asset(venue=venue, user=user, asset=asset)
+        raise unexpected_error(call=call, request_id=request_id) from exc
+    enqueue_indexing(asset)
     return Generation(asset=asset, credits_charged=charged.cost, balance=gate.balance_of(venue))
 
 
-def _admit(*, venue: Venue, user: Any, kind: str, service: str) -> int:
+def admit(*, venue: Venue, user: Any, kind: str, service: str) -> int:
     """Before anything is charged: the rate limits (FriendlyError `rate_limited`, 429), then the
     price of this call for this venue (its primary model's, or the kind's default).
 
@@ -194,13 +191,77 @@ def _admit(*, venue: Venue, user: Any, kind: str, service: str) -> int:
     return pricing.credits_for(venue, kind)
 
 
-def _discard(asset: Asset | None) -> None:
+def discard(asset: Asset | None) -> None:
     if asset is not None:
         asset.image.delete(save=False)
         asset.delete()
 
 
-def _clean_request_id(request_id: str) -> str:
+def perform(
+    call: PaidCall,
+    *,
+    venue: Venue,
+    user: Any,
+    request_id: str,
+    on_attempt: Callable[[str], None] | None = None,
+) -> Asset:
+    """Run the chain for a charged call and save its asset (no credits here: the caller holds them)."""
+    output = _run(
+        call.kind,
+        call.request,
+        venue=venue,
+        service=call.service,
+        request_id=request_id,
+        on_attempt=on_attempt,
+    )
+    return _save_asset(venue=venue, user=user, output=output, request_id=request_id, **call.asset_fields)
+
+
+def calm_error(error: FriendlyError, *, call: PaidCall | None, request_id: str) -> FriendlyError:
+    """The FriendlyError a paid call gives its caller: a repeated submission gets copy that says
+    so, the editor's exhausted chain gets the editor's copy; stamped with the request id."""
+    if error.code == "conflict":  # the same submission again (a double click, a reload)
+        return FriendlyError(
+            "conflict",
+            ALREADY_SUBMITTED_MESSAGE,
+            error.technical_detail,
+            http_status=409,
+            request_id=request_id,
+        )
+    if call is not None and call.unavailable_message and getattr(error, "cause", None) == Cause.CONTENT:
+        # Only the content copy is worded for the chain's own page; outage and configuration copy fit.
+        error.user_message = call.unavailable_message
+    error.request_id = error.request_id or request_id
+    return error
+
+
+def unexpected_error(*, call: PaidCall, request_id: str) -> FriendlyError:
+    """A bug or an outage below us (the caller refunds): logged for us, and the operator gets the
+    same calm answer as an exhausted chain instead of a Server Error."""
+    logger.exception("%s failed unexpectedly (request %s)", call.service, request_id)
+    return FriendlyError(
+        "ai_unavailable",
+        call.unavailable_message or USER_MESSAGES[call.kind],
+        f"{call.service}: unexpected error",
+        http_status=503,
+        request_id=request_id,
+    )
+
+
+def enqueue_indexing(asset: Asset) -> None:
+    """Library indexing (an embedding call) is its own job, off the Generate path. Best effort:
+    if it cannot even be queued, the next search by meaning catches the asset up."""
+    from composer import tasks  # the task module imports this one
+
+    if not search.index_text(asset):
+        return
+    try:
+        tasks.index_asset.enqueue(asset.pk)
+    except Exception:  # noqa: BLE001 — a paid, saved generation must not fail over its index
+        logger.exception("could not queue indexing of asset %s", asset.pk)
+
+
+def clean_request_id(request_id: str) -> str:
     """The caller's idempotency key (letters, digits, - and _; 8 to 64), or a new id when none."""
     if not request_id:
         return new_request_id()
@@ -264,18 +325,21 @@ def generate_image(
     `request_id` (optional, every paid call takes it): an idempotency key — a second call with
     the same id is refused with FriendlyError `conflict` (409) and is neither charged nor run.
     """
+    call = image_call(prompt=prompt, style=style, reference=reference)
+    return _generate(venue=venue, user=user, call=call, request_id=request_id)
+
+
+def image_call(*, prompt: str, style: str = "", reference: str | bytes | None = None) -> PaidCall:
+    """A validated `social.generateImage` call (raises FriendlyError for bad input)."""
     prompt = _clean_prompt(prompt)
     style = _clean_text(style, field="style", required=False, max_length=STYLE_MAX_LENGTH)
     ref_bytes, ref_mime = decode_image(reference) if reference else (None, "")
     request = AIRequest(prompt=prompt, style=style, reference_image=ref_bytes, reference_mime=ref_mime)
-    return _generate(
-        venue=venue,
-        user=user,
+    return PaidCall(
         kind="image",
         service="social.generateImage",
         request=request,
         asset_fields={"kind": Asset.Kind.IMAGE, "prompt": prompt, "style": style},
-        request_id=request_id,
     )
 
 
@@ -288,6 +352,12 @@ def edit_image(
     Raises FriendlyError `not_found` (404) if the asset is not one of this venue's images,
     `invalid_input` for an empty instruction, and as `generate_image` otherwise.
     """
+    call = edit_call(venue=venue, asset=asset, instruction=instruction)
+    return _generate(venue=venue, user=user, call=call, request_id=request_id)
+
+
+def edit_call(*, venue: Venue, asset: Asset, instruction: str) -> PaidCall:
+    """A validated `editor.editImage` call: the asset's image is the reference."""
     if asset.venue_id != venue.pk or asset.kind != Asset.Kind.IMAGE or not asset.image:
         raise FriendlyError(
             "not_found",
@@ -300,25 +370,19 @@ def edit_image(
     )
     reference, mime = _read_image(asset)
     request = AIRequest(prompt=instruction, style=asset.style, reference_image=reference, reference_mime=mime)
-    try:
-        return _generate(
-            venue=venue,
-            user=user,
-            kind="image",
-            service="editor.editImage",
-            request=request,
-            asset_fields={
-                "kind": Asset.Kind.IMAGE,
-                "prompt": asset.title_for_edit(instruction),  # a search for the dish still finds it
-                "style": asset.style,
-                "parent": asset,
-            },
-            request_id=request_id,
-        )
-    except FriendlyError as error:
-        if error.code == "ai_unavailable":  # the image chain's copy talks about styles; the editor has none
-            error.user_message = EDIT_UNAVAILABLE_MESSAGE
-        raise
+    return PaidCall(
+        kind="image",
+        service="editor.editImage",
+        request=request,
+        asset_fields={
+            "kind": Asset.Kind.IMAGE,
+            "prompt": asset.title_for_edit(instruction),  # a search for the dish still finds it
+            "style": asset.style,
+            "parent": asset,
+        },
+        # The image chain's safety copy talks about styles; the editor has none.
+        unavailable_message=EDIT_UNAVAILABLE_MESSAGE,
+    )
 
 
 def _read_image(asset: Asset) -> tuple[bytes, str]:
@@ -348,21 +412,23 @@ def write_caption(
 ) -> Generation:
     """Write a social caption through the chat chain (service `social.writeCaption`); the
     Library gets a `text` asset. Errors as `generate_image`."""
+    call = caption_call(venue=venue, prompt=prompt, tone=tone)
+    return _generate(venue=venue, user=user, call=call, request_id=request_id)
+
+
+def caption_call(*, venue: Venue, prompt: str, tone: str = "") -> PaidCall:
+    """A validated `social.writeCaption` call."""
     prompt = _clean_prompt(prompt, message="Tell us what the post is about — a sentence is plenty.")
     tone = _clean_text(tone, field="tone", required=False, max_length=TONE_MAX_LENGTH)
     system = (
         f"You write short, warm social media captions for {venue.name}, a restaurant. "
         "Reply with the caption only." + (f" Tone: {tone}." if tone else "")
     )
-    request = AIRequest(prompt=prompt, system=system)
-    return _generate(
-        venue=venue,
-        user=user,
+    return PaidCall(
         kind="chat",
         service="social.writeCaption",
-        request=request,
+        request=AIRequest(prompt=prompt, system=system),
         asset_fields={"kind": Asset.Kind.TEXT, "prompt": prompt, "style": tone},
-        request_id=request_id,
     )
 
 
@@ -375,23 +441,24 @@ def import_menu(
     The document is re-checked here whatever `mime` says (PNG, JPEG, WebP or PDF, at most
     10 MiB), so every surface gets the same calm `invalid_input` / `payload_too_large`.
     """
+    return _generate(venue=venue, user=user, call=menu_call(document=document), request_id=request_id)
+
+
+def menu_call(*, document: str | bytes) -> PaidCall:
+    """A validated `menu.importFromPhoto` call (the document is sniffed, whatever it claims)."""
     data, sniffed = decode_image(document, allow_pdf=True)
-    request = AIRequest(document=data, document_mime=sniffed)
-    return _generate(
-        venue=venue,
-        user=user,
+    return PaidCall(
         kind="ocr",
         service="menu.importFromPhoto",
-        request=request,
+        request=AIRequest(document=data, document_mime=sniffed),
         asset_fields={"kind": Asset.Kind.OCR, "prompt": "Menu import"},
-        request_id=request_id,
     )
 
 
 # --- Embeddings and the Library ------------------------------------------------------------------
 
 
-def _clean_inputs(inputs: Any) -> tuple[str, ...]:
+def clean_inputs(inputs: Any) -> tuple[str, ...]:
     if isinstance(inputs, str) or not isinstance(inputs, list | tuple) or not inputs:
         raise InvalidInput("Send a list of texts to embed.", "input must be a non-empty list of strings")
     if len(inputs) > EMBED_MAX_INPUTS:
@@ -401,37 +468,59 @@ def _clean_inputs(inputs: Any) -> tuple[str, ...]:
     )
 
 
-def embed_texts(*, venue: Venue, user: Any, inputs: list[str], service: str = "api.embeddings") -> Embedding:
+def embed_texts(
+    *, venue: Venue, user: Any, inputs: list[str], service: str = "api.embeddings", request_id: str = ""
+) -> Embedding:
     """Vectors for `inputs` through the embedding chain. All vectors come from one model, which is
     returned: vectors are comparable only within one model.
 
     Raises FriendlyError `invalid_input` for an empty list or empty/oversized texts (nothing
     charged), `insufficient_credits`, and ChainExhausted (refunded, alert recorded).
     """
-    texts = _clean_inputs(inputs)
-    request_id = new_request_id()
+    call = embedding_call(inputs=inputs, service=service)
+    request_id = request_id or new_request_id()
     try:
-        cost = _admit(venue=venue, user=user, kind="embedding", service=service)
+        cost = admit(venue=venue, user=user, kind="embedding", service=service)
         with gate.held(
             venue=venue, kind="embedding", request_id=request_id, by=_user_or_none(user), cost=cost
         ) as charged:
-            output = _run(
-                "embedding", AIRequest(inputs=texts), venue=venue, service=service, request_id=request_id
-            )
-            if len(output.vectors) != len(texts):
-                raise FriendlyError(
-                    "ai_unavailable",
-                    "Search by meaning is taking a break right now.",
-                    f"{len(output.vectors)} vectors for {len(texts)} inputs",
-                    http_status=503,
-                )
+            model, vectors = embed(call, venue=venue, request_id=request_id)
     except FriendlyError as error:
         error.request_id = error.request_id or request_id
         raise
-    vectors = [[float(x) for x in vector] for vector in output.vectors]
     return Embedding(
-        model=output.model, vectors=vectors, credits_charged=charged.cost, balance=gate.balance_of(venue)
+        model=model, vectors=vectors, credits_charged=charged.cost, balance=gate.balance_of(venue)
     )
+
+
+def embedding_call(*, inputs: list[str], service: str = "api.embeddings") -> PaidCall:
+    """A validated embeddings call (no asset: its answer is the model and the vectors)."""
+    return PaidCall(
+        kind="embedding", service=service, request=AIRequest(inputs=clean_inputs(inputs)), asset_fields={}
+    )
+
+
+def embed(
+    call: PaidCall, *, venue: Venue, request_id: str, on_attempt: Callable[[str], None] | None = None
+) -> tuple[str, list[list[float]]]:
+    """Run a charged embeddings call: (model, one vector per input, in order)."""
+    texts = call.request.inputs
+    output = _run(
+        "embedding",
+        call.request,
+        venue=venue,
+        service=call.service,
+        request_id=request_id,
+        on_attempt=on_attempt,
+    )
+    if len(output.vectors) != len(texts):
+        raise FriendlyError(
+            "ai_unavailable",
+            "Search by meaning is taking a break right now.",
+            f"{len(output.vectors)} vectors for {len(texts)} inputs",
+            http_status=503,
+        )
+    return output.model, [[float(x) for x in vector] for vector in output.vectors]
 
 
 def embedding_ready(venue: Venue) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("composer/", compose.composer, name="composer"),
     path("composer/image/", compose.generate_image, name="generate-image"),
     path("composer/caption/", compose.write_caption, name="write-caption"),
+    path("jobs/<int:job_id>/", compose.job, name="job"),
     path("library/", library.library, name="library"),
     path("library/<int:asset_id>/edit/", library.edit_image, name="edit"),
     path("library/<int:asset_id>/image/", library.asset_file, name="image"),

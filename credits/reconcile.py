@@ -8,6 +8,7 @@ Both are safe to run on several machines at once: `refund_stale_holds` goes thro
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,17 +25,48 @@ logger = logging.getLogger(__name__)
 STALE_NOTE = "Refund: the call never finished (expired hold)"
 
 
-def refund_stale_holds(now: datetime | None = None, *, batch_size: int = 500) -> int:
-    """Refund every hold still pending CREDIT_HOLD_TTL_SECONDS after it was taken.
+@dataclass(frozen=True)
+class JobState:
+    """How the reconciler sees the jobs a hold may span (registered by the app that runs them, so
+    credits imports nothing above it): `live(request_ids)` names the holds whose job is still
+    queued or running — never refunded for their age alone; `fail_abandoned(now)` fails and
+    refunds jobs whose worker died or whose task the queue lost, returning how many."""
 
-    A hold stays pending only when the process died between charge and capture/refund. Returns
-    how many holds *this* run refunded (a racing runner's refunds are not counted twice; a hold
-    captured meanwhile is left alone). Usable as a periodic task.
+    live: Callable[[Iterable[str]], set[str]]
+    fail_abandoned: Callable[[datetime], int]
+
+
+_job_states: list[JobState] = []
+
+
+def register_job_state(state: JobState) -> None:
+    if state not in _job_states:
+        _job_states.append(state)
+
+
+def refund_stale_holds(now: datetime | None = None, *, batch_size: int = 500) -> int:
+    """Fail abandoned jobs (refunding their holds), then refund every other hold still pending
+    CREDIT_HOLD_TTL_SECONDS after it was taken — except holds whose job is still queued or
+    running: a job's hold spans the job, however long the queue.
+
+    A direct call's hold stays pending only when the process died between charge and
+    capture/refund. Returns how many holds *this* run refunded (a racing runner's refunds are not
+    counted twice; a hold captured meanwhile is left alone). Usable as a periodic task.
     """
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.CREDIT_HOLD_TTL_SECONDS)
-    stale = Hold.objects.filter(status=Hold.Status.PENDING, created_at__lt=cutoff).select_related("venue")
-    refunded = 0
-    for hold in stale.order_by("created_at")[:batch_size]:
+    now = now or timezone.now()
+    refunded = sum(state.fail_abandoned(now) for state in _job_states)
+    cutoff = now - timedelta(seconds=settings.CREDIT_HOLD_TTL_SECONDS)
+    stale = list(
+        Hold.objects.filter(status=Hold.Status.PENDING, created_at__lt=cutoff)
+        .select_related("venue")
+        .order_by("created_at")[:batch_size]
+    )
+    live: set[str] = set()
+    for state in _job_states:
+        live |= state.live([hold.request_id for hold in stale])
+    for hold in stale:
+        if hold.request_id in live:
+            continue
         if gate.refund(venue=hold.venue, request_id=hold.request_id, note=STALE_NOTE) is not None:
             refunded += 1
             logger.info("credits: refunded stale hold %s (venue %s)", hold.request_id, hold.venue_id)

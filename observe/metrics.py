@@ -145,9 +145,23 @@ class SharedStateCollector(Collector):
 
 
 def jobs_gauges() -> Iterator[GaugeMetricFamily]:
-    """Hook for `btm_jobs{status="queued"|"running"}`: main has no jobs model yet. When the jobs app
-    lands, count its rows by status here (one GROUP BY) and yield one GaugeMetricFamily."""
-    return iter(())
+    """`btm_jobs{status="queued"|"running"}`: the venues' AI jobs waiting for or held by a task worker,
+    one GROUP BY at scrape time. The model is looked up by name: composer sits above observe, and the
+    metrics must not import it."""
+    from django.apps import apps
+    from django.db.models import Count
+
+    job = apps.get_model("composer", "Job")
+    counts = dict(
+        job.objects.filter(status__in=("queued", "running"))
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    family = GaugeMetricFamily("btm_jobs", "AI jobs queued for or running on a task worker.", labels=["status"])
+    for status in ("queued", "running"):
+        family.add_metric([status], counts.get(status, 0))
+    yield family
 
 
 def exposition() -> tuple[bytes, str]:

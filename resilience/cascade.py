@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -234,6 +235,7 @@ class _Walk:
     attempts: list[Attempt]
     venue_id: int | None = None  # for the per-attempt log line (observe)
     request_id: str = ""
+    on_attempt: Callable[[str], None] | None = None
 
     def remaining(self) -> float:
         return self.deadline - base.CLOCK.now()
@@ -465,6 +467,8 @@ def _first_tries(
         api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
         leg = _Leg(candidate=candidate, api_key=api_key, request=request, probe=admission.probe)
         ready_left = 1 + _ready_after(walk, candidates[index + 1 :], request)
+        if walk.on_attempt is not None:  # progress for a job's venue page (composer.jobs)
+            walk.on_attempt(candidate.label)
         output = _try_leg(walk, leg, ready_left=ready_left)
         if output is not None:
             return _answered(walk, candidate, output), tried
@@ -480,6 +484,8 @@ def _second_tries(walk: _Walk, tried: list[_Leg]) -> CascadeResult | None:
         if wait is None:
             continue
         base.CLOCK.sleep(wait)
+        if walk.on_attempt is not None:
+            walk.on_attempt(leg.candidate.label)
         output = _try_leg(walk, leg, ready_left=1)
         if output is not None:
             return _answered(walk, leg.candidate, output)
@@ -510,13 +516,20 @@ def technical_detail(service: str, attempts: list[Attempt] | tuple[Attempt, ...]
 
 
 def run(
-    kind: str, request: AIRequest, *, venue: Venue | None, service: str, request_id: str = ""
+    kind: str,
+    request: AIRequest,
+    *,
+    venue: Venue | None,
+    service: str,
+    request_id: str = "",
+    on_attempt: Callable[[str], None] | None = None,
 ) -> CascadeResult:
     """Answer `request` with the first candidate that succeeds.
 
     Returns a CascadeResult (output, the full audit, the winning label — for super admins only).
     Raises ChainExhausted after alerts.record.record_exhaustion(...) when every candidate failed or
     was skipped; its technical_detail names each leg and its reason, never a key or a URL.
+    `on_attempt` (optional) is called with a candidate's label before each real attempt on it.
     """
     request_id = request_id or uuid.uuid4().hex
     walk = _Walk(
@@ -526,6 +539,7 @@ def run(
         attempts=[],
         venue_id=venue.pk if venue else None,
         request_id=request_id,
+        on_attempt=on_attempt,
     )
     candidates = plan(kind, venue=venue)
     result = _walk(walk, candidates, request)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.tasks import task_backends
+from django.utils.connection import Local
 
 from bitethemenu.models import Membership, Venue
 
@@ -137,3 +142,71 @@ def screenshot(page):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return _shot
+
+
+# --- The real task backend (django.tasks) ---------------------------------------------------------
+# The suite runs tasks inline (ImmediateBackend). Tests that use `job_backend` get the backend named
+# by TASKS_BACKEND instead (db by default; `TASKS_BACKEND=rq pytest …` for RQ, with Redis at
+# TASKS_REDIS_URL, default redis://127.0.0.1:6379/3 — flushed by these tests), drained with that
+# backend's own worker code.
+
+TEST_REDIS_URL = os.environ.get("TASKS_REDIS_URL") or "redis://127.0.0.1:6379/3"
+
+
+def _reset_task_backends() -> None:
+    # django.tasks caches its backends; a TASKS override needs fresh ones (as after a restart).
+    task_backends.__dict__.pop("settings", None)
+    task_backends._connections = Local(task_backends.thread_critical)
+
+
+@pytest.fixture
+def backend_name(settings) -> str:
+    return settings.TASKS_BACKEND
+
+
+@pytest.fixture
+def job_backend(settings, backend_name) -> Iterator[Callable[[], None]]:
+    """Switch django.tasks to the real backend (db or rq) and give back `drain()`, which runs every
+    queued task with that backend's worker code, in this process, then returns."""
+    settings.TASKS = {"default": settings.TASK_BACKENDS[backend_name]}
+    settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": TEST_REDIS_URL}}
+    _reset_task_backends()
+    if backend_name == "rq":
+        _flush_test_redis()
+    yield _drainer(backend_name)
+    if backend_name == "rq":
+        _flush_test_redis()
+    settings.TASKS = {"default": settings.TASK_BACKENDS["immediate"]}
+    _reset_task_backends()
+
+
+def _flush_test_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+
+
+def _drainer(backend_name: str) -> Callable[[], None]:
+    def drain_db() -> None:
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        ).run()
+
+    def drain_rq() -> None:
+        import django_rq
+        from django_tasks_rq import Job
+        from rq import SimpleWorker
+
+        # SimpleWorker: no fork, so the task sees this test's database connection.
+        django_rq.get_worker("default", job_class=Job, worker_class=SimpleWorker).work(burst=True)
+
+    return drain_rq if backend_name == "rq" else drain_db

@@ -1,16 +1,24 @@
-"""The Composer: generate an image, write a caption."""
+"""The Composer: generate an image, write a caption — each a job on a task worker.
+
+Pressing Generate only validates, charges and queues: the panel comes straight back with the job,
+which polls `job` every second until it shows the result or the amber banner. Leaving the page
+and coming back shows the venue's running jobs again, where they are.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
-from composer import services
+from composer import jobs
 from composer.forms import STYLE_PRESETS, CaptionForm, ImageForm
+from composer.models import Job
 from composer.views.common import (
     current_venue,
     login_and_venue_required,
@@ -21,11 +29,25 @@ from composer.views.common import (
 )
 
 TEMPLATE = "composer/composer.html"
+IMAGE_SERVICES = ("social.generateImage",)
+CAPTION_SERVICES = ("social.writeCaption",)
 
 
 def _context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
-    defaults = {"image_form": ImageForm(), "caption_form": CaptionForm(), "presets": STYLE_PRESETS}
+    venue = current_venue(request)
+    defaults = {
+        "image_form": ImageForm(),
+        "caption_form": CaptionForm(),
+        "presets": STYLE_PRESETS,
+        "image_jobs": jobs.active_jobs(venue, services_=IMAGE_SERVICES),
+        "caption_jobs": jobs.active_jobs(venue, services_=CAPTION_SERVICES),
+    }
     return page_context(request, **{**defaults, **extra})
+
+
+def with_submitted(active: list[Job], job: Job) -> list[Job]:
+    """The panel's jobs after a submit: the venue's other running ones, then the new one."""
+    return [other for other in active if other.pk != job.pk] + [job]
 
 
 @require_GET
@@ -39,10 +61,11 @@ def composer(request: VenueRequest) -> HttpResponse:
 def generate_image(request: VenueRequest) -> HttpResponse:
     form = ImageForm(request.POST, request.FILES)
     context = _context(request, image_form=form)
+    job = None
     if form.is_valid():
         reference = form.cleaned_data["reference"]
         try:
-            context["image_result"] = services.generate_image(
+            job = jobs.submit_image(
                 venue=current_venue(request),
                 user=request.user,
                 prompt=form.cleaned_data["prompt"],
@@ -50,10 +73,13 @@ def generate_image(request: VenueRequest) -> HttpResponse:
                 reference=reference[0] if reference else None,
                 request_id=submission_id(request),
             )
+            context["image_jobs"] = with_submitted(context["image_jobs"], job)
         except FriendlyError as error:
             show_error(error, form, context, "image_error")
     # A browser can't put a file back into a re-rendered form: say so, or a retry quietly drops the photo.
-    context["choose_reference_again"] = "reference" in request.FILES and "image_result" not in context
+    context["choose_reference_again"] = "reference" in request.FILES and (
+        job is None or job.status == Job.Status.FAILED
+    )
     return render_page(request, TEMPLATE, "image_panel", context)
 
 
@@ -64,13 +90,29 @@ def write_caption(request: VenueRequest) -> HttpResponse:
     context = _context(request, caption_form=form)
     if form.is_valid():
         try:
-            context["caption_result"] = services.write_caption(
+            job = jobs.submit_caption(
                 venue=current_venue(request),
                 user=request.user,
                 prompt=form.cleaned_data["prompt"],
                 tone=form.cleaned_data["tone"],
                 request_id=submission_id(request),
             )
+            context["caption_jobs"] = with_submitted(context["caption_jobs"], job)
         except FriendlyError as error:
             show_error(error, form, context, "caption_error")
     return render_page(request, TEMPLATE, "caption_panel", context)
+
+
+@require_GET
+@login_and_venue_required
+def job(request: VenueRequest, job_id: int) -> HttpResponse:
+    """One job's block (what the panels poll): progress, then the result or the amber banner.
+    Another venue's job is a 404, like any other venue resource."""
+    found = jobs.job_for_venue(current_venue(request), job_id)
+    if found is None:
+        raise Http404("No such job")
+    context = page_context(request, job=found)
+    response = render(request, "composer/job.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "no-store"
+    return response

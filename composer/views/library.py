@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
-from composer import services
+from composer import jobs, services
 from composer.access import get_image_for_member
 from composer.forms import EditForm, LibraryFilterForm
+from composer.models import Asset, Job
 from composer.views.common import (
     current_venue,
     login_and_venue_required,
@@ -19,6 +20,10 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
+from composer.views.compose import with_submitted
+
+EDIT_SERVICES = ("editor.editImage",)
+LIBRARY_PLACEHOLDER_SERVICES = ("social.generateImage", "editor.editImage")
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -32,7 +37,13 @@ def library(request: VenueRequest) -> HttpResponse:
     kind = form.cleaned_data.get("kind") or None
     page = form.cleaned_data.get("page") or 1
     result = services.search_library(venue=current_venue(request), query=query, kind=kind, page=page)
-    context = page_context(request, form=form, result=result, query=query, kind=kind or "", page=page)
+    # Images still being made show as placeholders on the first page of the unfiltered Library.
+    placeholders = []
+    if page == 1 and not query and kind in (None, "image"):
+        placeholders = jobs.active_jobs(current_venue(request), services_=LIBRARY_PLACEHOLDER_SERVICES)
+    context = page_context(
+        request, form=form, result=result, query=query, kind=kind or "", page=page, placeholders=placeholders
+    )
     return render_page(request, "composer/library.html", "results", context)
 
 
@@ -42,19 +53,25 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     """GET: the editor. POST (Save): a new version of the image, linked to its parent."""
     asset = get_image_for_member(request.user, asset_id)
     form = EditForm(request.POST if request.method == "POST" else None)
-    context = page_context(request, asset=asset, form=form)
+    running = [job for job in jobs.active_jobs(asset.venue, services_=EDIT_SERVICES) if _edits(job, asset)]
+    context = page_context(request, asset=asset, form=form, jobs=running)
     if request.method == "POST" and form.is_valid():
         try:
-            context["result"] = services.edit_image(
+            job = jobs.submit_edit(
                 venue=asset.venue,
                 user=request.user,
                 asset=asset,
                 instruction=form.cleaned_data["instruction"],
                 request_id=submission_id(request),
             )
+            context["jobs"] = with_submitted(running, job)
         except FriendlyError as error:
             show_error(error, form, context)
     return render_page(request, "composer/edit.html", "edit_panel", context)
+
+
+def _edits(job: Job, asset: Asset) -> bool:
+    return bool(job.params.get("asset_id") == asset.pk)
 
 
 @require_GET

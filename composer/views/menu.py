@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.request_types import VenueRequest
-from composer import services
+from composer import jobs
 from composer.forms import MenuImportForm
 from composer.views.common import (
     current_venue,
@@ -17,6 +17,9 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
+from composer.views.compose import with_submitted
+
+MENU_SERVICES = ("menu.importFromPhoto",)
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,17 +27,15 @@ from composer.views.common import (
 def menu_import(request: VenueRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MenuImportForm(request.POST if posted else None, request.FILES if posted else None)
-    context = page_context(request, form=form)
+    venue = current_venue(request)
+    context = page_context(request, form=form, jobs=jobs.active_jobs(venue, services_=MENU_SERVICES))
     if posted and form.is_valid():
-        data, mime = form.cleaned_data["document"]
+        data, _mime = form.cleaned_data["document"]  # sniffed again by the service, whatever it claims
         try:
-            context["result"] = services.import_menu(
-                venue=current_venue(request),
-                user=request.user,
-                document=data,
-                mime=mime,
-                request_id=submission_id(request),
+            job = jobs.submit_menu(
+                venue=venue, user=request.user, document=data, request_id=submission_id(request)
             )
+            context["jobs"] = with_submitted(context["jobs"], job)
         except FriendlyError as error:
             show_error(error, form, context)
     return render_page(request, "composer/menu_import.html", "import_panel", context)

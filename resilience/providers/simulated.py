@@ -9,6 +9,8 @@ It follows the real code path (the cascade calls it like any adapter). Model ids
 - `rate-limit` (429, Retry-After 1 s), `gone` (404 model_not_found), `timeout` (at once), `hang` (uses
   the whole attempt timeout, on resilience.providers.base.CLOCK, then times out), `server-error` (500),
   `empty` (a "success" with no output: malformed_response).
+- `slow` (or `slow-<model>`, e.g. `slow-server-error`): waits SLOW_SECONDS (within the attempt's
+  timeout), then behaves as `ok` (or as `<model>`) — to watch a job's progress.
 Unknown model ids behave as `ok`.
 """
 
@@ -18,6 +20,7 @@ import hashlib
 import io
 import math
 import re
+import time
 from typing import TYPE_CHECKING
 
 from resilience.errors import Reason
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 EMBEDDING_DIMENSIONS = 256
 IMAGE_SIZE = 384
+SLOW_SECONDS = 2.0
 _WORD = re.compile(r"[a-z0-9]+")
 
 _FAILURES = {
@@ -52,6 +56,9 @@ class SimulatedAdapter(Adapter):
             # A provider that never answers: the whole attempt's budget passes, then a timeout.
             base.CLOCK.sleep(timeout)
             raise ProviderError(Reason.TIMEOUT, "timed out (simulated hang)")
+        if model == "slow" or model.startswith("slow-"):
+            time.sleep(max(0.0, min(SLOW_SECONDS, timeout)))
+            model = model.removeprefix("slow").removeprefix("-") or "ok"
         self._maybe_fail(model, request)
         if kind == "image":
             return AIOutput(

@@ -251,10 +251,11 @@ def test_the_next_alert_after_the_window_carries_the_digest_count(
     assert notify.flush_digests() == 0
 
 
-def test_worker_mode_leaves_alerts_pending_for_send_alerts(
-    venue, seed_attempts, slack, settings, django_capture_on_commit_callbacks
+def test_send_alerts_delivers_what_the_worker_has_not(
+    venue, seed_attempts, slack, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    settings.ALERTS_DELIVERY = "worker"
+    settings.ALERTS_DELIVERY = "task"
+    monkeypatch.setattr(notify, "enqueue", lambda alert_id: None)  # its task was never queued
     slack.post(WEBHOOK, body="ok")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
     assert alert.slack_status == SlackStatus.PENDING and len(slack.calls) == 0
@@ -295,9 +296,10 @@ def test_delivery_never_raises_even_if_the_seam_does(
 
 
 def test_the_worker_requeues_a_claim_whose_sender_died(
-    venue, seed_attempts, slack, clock, settings, django_capture_on_commit_callbacks
+    venue, seed_attempts, slack, clock, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    settings.ALERTS_DELIVERY = "worker"
+    settings.ALERTS_DELIVERY = "task"
+    monkeypatch.setattr(notify, "enqueue", lambda alert_id: None)
     slack.post(WEBHOOK, body="ok")
     alert = _record(venue, seed_attempts, on_commit=django_capture_on_commit_callbacks)
     assert notify.claim(alert.pk)  # a sender claims it, then its process dies

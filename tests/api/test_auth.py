@@ -108,7 +108,7 @@ def _operations():
     from bitethemenu.api import api
 
     schema = api.get_openapi_schema(path_prefix="")
-    values = {"{slug}": "chez-a", "{asset_id}": "1", "{alert_id}": "1", "{kind}": "image"}
+    values = {"{slug}": "chez-a", "{asset_id}": "1", "{alert_id}": "1", "{kind}": "image", "{job_id}": "1"}
     for path, operations in schema["paths"].items():
         for name, value in values.items():
             path = path.replace(name, value)
@@ -120,7 +120,7 @@ OPERATIONS = list(_operations())
 
 
 def test_the_matrix_covers_every_endpoint_of_api_md():
-    assert len(OPERATIONS) == 20  # 11 venue endpoints, 9 admin endpoints
+    assert len(OPERATIONS) == 22  # 13 venue endpoints (2 of them jobs), 9 admin endpoints
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)

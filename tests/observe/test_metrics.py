@@ -104,3 +104,19 @@ def test_the_sample_grafana_dashboard_uses_only_metrics_we_export(client, db, me
         for name in re.findall(r"\bbtm_\w+", target["expr"])
     }
     assert used and used <= names, used - names
+
+
+def test_jobs_waiting_for_or_held_by_a_worker_are_gauged(client, db, metrics_on, venue):
+    from composer.models import Job
+
+    for number, status in enumerate(("queued", "queued", "running", "succeeded", "failed")):
+        Job.objects.create(
+            venue=venue,
+            kind="image",
+            service="social.generateImage",
+            status=status,
+            request_id=f"job-{number}",
+        )
+    text = _scrape(client).content.decode()
+    assert 'btm_jobs{status="queued"} 2.0' in text
+    assert 'btm_jobs{status="running"} 1.0' in text

@@ -1,33 +1,28 @@
-"""`manage.py send_alerts [--once]`: the Slack worker for ALERTS_DELIVERY=worker (scale-out).
+"""`manage.py send_alerts`: one pass over what the task worker could not deliver (a thin wrapper).
 
-Several workers may run side by side: each alert is claimed with a conditional UPDATE
-(pending → sending), so no alert is sent twice (healthchecks' sendalerts does the same).
+Slack delivery runs as django.tasks tasks (alerts.tasks) on the worker. This pass is the safety
+net, for cron: alerts still pending (their task could not be queued, or their sender died) and
+digests whose window ended. Safe to run anywhere, any number of times: each alert is claimed with
+a conditional UPDATE, each window with a compare-and-swap, so nothing is sent twice.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
 from alerts import notify
 
 
 class Command(BaseCommand):
-    help = "Send pending alerts to Slack (and finished digests). Loops unless --once."
+    help = "One pass: send pending Slack alerts and finished digests (the task worker's safety net)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--once", action="store_true", help="one pass, then exit")
-        parser.add_argument("--interval", type=float, default=2.0, help="seconds between passes")
+        parser.add_argument(
+            "--once", action="store_true", help="accepted for old cron lines; always one pass"
+        )
 
-    def handle(self, *args: Any, once: bool = False, interval: float = 2.0, **options: Any) -> None:
-        while True:
-            handled = notify.deliver_pending()
-            if once:
-                self.stdout.write(f"Handled {handled} alert(s) or digest(s).")
-                return
-            if not handled:
-                time.sleep(interval)
-            close_old_connections()  # a long-lived loop must not keep a dead or stale connection
+    def handle(self, *args: Any, **options: Any) -> None:
+        handled = notify.deliver_pending()
+        self.stdout.write(f"Handled {handled} alert(s) or digest(s).")
