@@ -158,7 +158,9 @@ def jobs_gauges() -> Iterator[GaugeMetricFamily]:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    family = GaugeMetricFamily("btm_jobs", "AI jobs queued for or running on a task worker.", labels=["status"])
+    family = GaugeMetricFamily(
+        "btm_jobs", "AI jobs queued for or running on a task worker.", labels=["status"]
+    )
     for status in ("queued", "running"):
         family.add_metric([status], counts.get(status, 0))
     yield family
