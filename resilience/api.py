@@ -6,7 +6,6 @@ Handlers are thin: resolve access, call resilience.chains / resilience.primaries
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from django.http import HttpRequest
 from ninja import Router
@@ -14,7 +13,14 @@ from ninja import Router
 from bitethemenu.api_auth import venue_for_key
 from bitethemenu.models import Venue
 from bitethemenu.schemas import error_responses
-from resilience.chains import CandidateSpec, load_chain, reset_chain, save_chain, skip_reason
+from resilience.chains import (
+    CandidateSpec,
+    display_base_url,
+    load_chain,
+    reset_chain,
+    save_chain,
+    skip_reason,
+)
 from resilience.models import ChainCandidate
 from resilience.primaries import primaries_for, save_primaries
 from resilience.registry import ProviderSpec, available_providers, default_base_url
@@ -33,28 +39,13 @@ router = Router(tags=["AI settings"])
 admin_router = Router(tags=["admin: providers and chains"])
 
 
-def without_secrets(url: str) -> str:
-    """`url` without user info, query string or fragment: an operator may have put a token in a
-    `<PROVIDER>_BASE_URL`, and no response shows one."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def _provider_out(spec: ProviderSpec) -> dict[str, Any]:
     models = {kind: spec.models_for(kind) for kind in SERVICE_KINDS}
     return {
         "id": spec.id,
         "label": spec.label,
         "env_key": spec.env_key,
-        "base_url": without_secrets(default_base_url(spec.id)),
+        "base_url": display_base_url(default_base_url(spec.id)),
         "models": models,
     }
 
