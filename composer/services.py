@@ -18,7 +18,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -52,6 +52,17 @@ _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 EDIT_UNAVAILABLE_MESSAGE = (
     "We couldn't save your edit right now. Try again in a minute, or describe the change another way."
 )
+# The editor's copy for an exhausted chain, by cause (resilience.errors.Cause): the image chain's own
+# copy speaks of generating and of styles, and the editor has neither.
+EDIT_MESSAGES: dict[Cause, str] = {
+    Cause.OUTAGE: "We couldn't save your edit right now: our AI providers are busy or down. "
+    "Try again in a minute.",
+    Cause.CONFIGURATION: "We couldn't save your edit right now because of a problem on our side. "
+    "Our team has been alerted — nothing to change on your side.",
+    Cause.CONTENT: EDIT_UNAVAILABLE_MESSAGE,
+    Cause.INPUT: "We couldn't save your edit right now: the AI could not work from this picture. "
+    "Try editing another version of it.",
+}
 UNREADABLE_IMAGE_MESSAGE = "We couldn't open that image. Try generating it again."
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ALREADY_SUBMITTED_MESSAGE = (
@@ -102,8 +113,8 @@ class PaidCall:
     service: str
     request: AIRequest
     asset_fields: dict[str, Any]
-    # The edit path's own copy for an exhausted chain (the image chain's talks about styles).
-    unavailable_message: str = ""
+    # The path's own copy for an exhausted chain, by cause (the editor's: EDIT_MESSAGES); empty → the chain's.
+    copy_by_cause: dict[Cause, str] = field(default_factory=dict)
 
 
 def new_request_id() -> str:
@@ -228,9 +239,9 @@ def calm_error(error: FriendlyError, *, call: PaidCall | None, request_id: str) 
             http_status=409,
             request_id=request_id,
         )
-    if call is not None and call.unavailable_message and getattr(error, "cause", None) == Cause.CONTENT:
-        # Only the content copy is worded for the chain's own page; outage and configuration copy fit.
-        error.user_message = call.unavailable_message
+    cause = getattr(error, "cause", None)
+    if call is not None and error.code == "ai_unavailable" and cause in call.copy_by_cause:
+        error.user_message = call.copy_by_cause[cause]
     error.request_id = error.request_id or request_id
     return error
 
@@ -241,7 +252,7 @@ def unexpected_error(*, call: PaidCall, request_id: str) -> FriendlyError:
     logger.exception("%s failed unexpectedly (request %s)", call.service, request_id)
     return FriendlyError(
         "ai_unavailable",
-        call.unavailable_message or USER_MESSAGES[call.kind],
+        call.copy_by_cause.get(Cause.OUTAGE, USER_MESSAGES[call.kind]),
         f"{call.service}: unexpected error",
         http_status=503,
         request_id=request_id,
@@ -380,8 +391,7 @@ def edit_call(*, venue: Venue, asset: Asset, instruction: str) -> PaidCall:
             "style": asset.style,
             "parent": asset,
         },
-        # The image chain's safety copy talks about styles; the editor has none.
-        unavailable_message=EDIT_UNAVAILABLE_MESSAGE,
+        copy_by_cause=EDIT_MESSAGES,
     )
 
 

@@ -79,6 +79,15 @@ def _clear_cache():
 # Mark browser tests with @pytest.mark.browser and use the `page` fixture with `live_server`.
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running in the main thread for
+    the rest of the session (the browser is session-scoped), and Django's test client refuses to call
+    an async view (the API's waiting paid calls) from a thread with a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "artifacts"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from alerts.models import Alert
 from composer.models import Asset
-from composer.services import EDIT_UNAVAILABLE_MESSAGE
+from composer.services import EDIT_MESSAGES
 from credits.gate import balance_of
 from resilience.errors import CAUSE_MESSAGES, USER_MESSAGES, Cause
 from tests.api.conftest import assert_error, b64, png_bytes, use_chain
@@ -295,7 +295,8 @@ def test_a_failed_edit_is_refunded_and_alerted_as_editor_edit_image(owner_api, v
         503,
         "ai_unavailable",
     )
-    assert body["user_message"] == EDIT_UNAVAILABLE_MESSAGE  # the editor's calm copy (it has no styles)
+    # The editor's own copy for an outage (the image chain's speaks of generating and of styles).
+    assert body["user_message"] == EDIT_MESSAGES[Cause.OUTAGE]
     assert Alert.objects.get().service == "editor.editImage"
     assert balance_of(venue) == 96
 

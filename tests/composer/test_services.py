@@ -10,7 +10,7 @@ from composer import services
 from composer.models import Asset, AssetEmbedding
 from credits import gate
 from credits.models import LedgerEntry
-from resilience.errors import ChainExhausted
+from resilience.errors import Cause, ChainExhausted
 from tests.composer.conftest import START_BALANCE
 from tests.composer.images import PDF_BYTES, image_bytes
 
@@ -331,9 +331,18 @@ def test_an_exhausted_edit_speaks_of_the_edit_not_of_styles(funded, staff, simul
     chain("image", "gone")
     with pytest.raises(ChainExhausted) as caught:
         services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
-    assert caught.value.user_message == services.EDIT_UNAVAILABLE_MESSAGE
-    assert caught.value.as_dict()["user_message"] == services.EDIT_UNAVAILABLE_MESSAGE
+    # A retired model is our configuration: the editor's copy for that cause, never the chain's "styles".
+    assert caught.value.user_message == services.EDIT_MESSAGES[Cause.CONFIGURATION]
+    assert caught.value.as_dict()["user_message"] == services.EDIT_MESSAGES[Cause.CONFIGURATION]
     assert "style" not in caught.value.user_message
+
+
+def test_a_refused_edit_asks_to_describe_the_change_another_way(funded, staff, simulated, chain):
+    original = services.generate_image(venue=funded, user=staff, prompt="Pasta").asset
+    chain("image", "sensitive")
+    with pytest.raises(ChainExhausted) as caught:
+        services.edit_image(venue=funded, user=staff, asset=original, instruction="Add basil")
+    assert caught.value.user_message == services.EDIT_UNAVAILABLE_MESSAGE
 
 
 # --- What the provider sends back, and what is stored, is not the operator's upload -------------

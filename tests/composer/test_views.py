@@ -431,7 +431,10 @@ def test_a_missing_or_malformed_submission_id_is_replaced(as_staff, funded, simu
 def test_an_exhausted_edit_shows_the_amber_banner_with_editor_copy(as_staff, funded, image, chain):
     chain("image", "gone")
     body = as_staff.post(f"/library/{image.pk}/edit/", {"instruction": "Add basil"}, **HTMX).content.decode()
-    assert "banner-amber" in body and "We couldn&#x27;t save your edit right now." in body
+    assert (
+        "banner-amber" in body
+        and "We couldn&#x27;t save your edit right now because of a problem on our side" in body
+    )
     assert "editor.editImage" in body and Alert.objects.get().request_id in body
     assert gate.balance_of(funded) == START_BALANCE - gate.cost_of("image")  # only the original was paid for
 

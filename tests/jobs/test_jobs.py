@@ -74,7 +74,7 @@ def test_an_exhausted_chain_fails_the_job_calmly_refunds_once_and_alerts(
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.asset is None
     assert job.error.code == "ai_unavailable" and job.error.http_status == 503
-    assert "Try again in a minute" in job.error.user_message
+    assert "Try rephrasing" in job.error.user_message  # a safety refusal: the copy fits the cause
     assert "Sim gone" in job.error.technical_detail  # for support tickets, never in the stage
     assert gate.balance_of(funded) == START_BALANCE
     assert _entries(funded, LedgerEntry.Kind.REFUND) == 1

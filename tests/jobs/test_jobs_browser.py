@@ -96,6 +96,6 @@ def test_a_failed_job_shows_the_amber_banner(composer_page, chain, screenshot):
     banner = page.locator("#image-panel .friendly-error")
     expect(banner).to_be_visible(timeout=30_000)
     expect(banner).to_have_class(re.compile(r"\bbanner-amber\b"))
-    expect(banner).to_contain_text("We couldn't generate your image right now.")
+    expect(banner).to_contain_text("We couldn't generate your image right now")
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE} credits")
     screenshot("jobs-failed-banner")
