@@ -1,6 +1,6 @@
 """ "Test candidate": one live call to a chain candidate, the way the cascade would make it.
 
-The call goes through the cascade's own try (`resilience.cascade._try_once`): the same adapter, HTTP
+The call goes through the cascade's own try (`resilience.cascade.try_once`): the same adapter, HTTP
 seam, classifier, per-attempt timeout, redaction and audit, with a tiny fixed request per kind. It is
 charged to no venue (no credit gate is involved), is recorded in the aggregates as a probe (service
 PROBE_SERVICE, kept apart from venue traffic) and, like any real try, tells the breaker how it went:
@@ -13,17 +13,13 @@ money at the provider.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from functools import cache
-
-from django.conf import settings
 
 from bitethemenu import ratelimits
 from observe.record import PROBE_SERVICE
 from resilience import cascade, chains
 from resilience.chains import CandidateSpec
-from resilience.providers import base
 from resilience.registry import get_adapter
 from resilience.types import AIRequest
 
@@ -89,7 +85,7 @@ def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeRes
     problems = chains.validate_chain(kind, [spec]).get(0)
     if problems:
         return ProbeResult("skipped", message="; ".join(problems.values()))
-    candidate = cascade._resolve(
+    candidate = cascade.resolve_candidate(
         label=spec.label or f"{spec.provider} {spec.model}",
         provider=spec.provider,
         model=spec.model,
@@ -106,16 +102,7 @@ def probe_candidate(*, kind: str, spec: CandidateSpec, user: object) -> ProbeRes
     if skip:
         return ProbeResult("skipped", message=skip)
     RATE_LIMIT(user=user)
-    walk = cascade._Walk(
-        kind=kind,
-        service=PROBE_SERVICE,
-        deadline=base.CLOCK.now() + settings.AI_ATTEMPT_TIMEOUT[kind],
-        attempts=[],
-    )
-    api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
-    leg = cascade._Leg(candidate=candidate, api_key=api_key, request=request)
-    cascade._try_once(walk, leg, settings.AI_ATTEMPT_TIMEOUT[kind])
-    attempt = walk.attempts[-1]
+    attempt = cascade.try_once(kind, candidate, request, service=PROBE_SERVICE)
     return ProbeResult(
         outcome=attempt.outcome,
         reason=attempt.reason,

@@ -78,7 +78,9 @@ class Candidate:
 # --- Plan ---------------------------------------------------------------------------------------
 
 
-def _resolve(*, label: str, provider: str, model: str, base_url: str = "", env_key: str = "") -> Candidate:
+def resolve_candidate(
+    *, label: str, provider: str, model: str, base_url: str = "", env_key: str = ""
+) -> Candidate:
     spec = get_provider(provider)
     return Candidate(
         label=label,
@@ -106,7 +108,7 @@ def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
     for is_chain, label, provider, model, base_url, env_key in _plan_rows(kind, venue.pk if venue else None):
         if is_chain:
             chain.append(
-                _resolve(
+                resolve_candidate(
                     label=label,
                     provider=provider,
                     model=model,
@@ -115,7 +117,7 @@ def plan(kind: str, *, venue: Venue | None) -> list[Candidate]:
                 )
             )
         else:
-            primary = _resolve(
+            primary = resolve_candidate(
                 label=_primary_label(get_provider(provider), provider, model), provider=provider, model=model
             )
     if primary is not None:
@@ -445,6 +447,23 @@ def second_try_wait(walk: _Walk, leg: _Leg) -> float | None:
     return wait
 
 
+def api_key_for(candidate: Candidate) -> str:
+    """The candidate's key from the environment ("" when it names none). Stripped: a key pasted with a
+    trailing newline would otherwise be refused by requests as an invalid header ("request failed",
+    counted as the provider being down)."""
+    return os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
+
+
+def try_once(kind: str, candidate: Candidate, request: AIRequest, *, service: str) -> Attempt:
+    """One try of one candidate outside any walk (the super admin's "Test candidate"), made exactly as
+    a walk makes it — adapter, HTTP seam, classifier, the full attempt timeout, redaction, the audit
+    and the breaker report — and returns its audit entry. No venue, no credits, no alert."""
+    timeout = settings.AI_ATTEMPT_TIMEOUT[kind]
+    walk = _Walk(kind=kind, service=service, deadline=base.CLOCK.now() + timeout, attempts=[])
+    _try_once(walk, _Leg(candidate=candidate, api_key=api_key_for(candidate), request=request), timeout)
+    return walk.attempts[-1]
+
+
 def _first_tries(
     walk: _Walk, candidates: list[Candidate], request: AIRequest
 ) -> tuple[CascadeResult | None, list[_Leg]]:
@@ -462,10 +481,9 @@ def _first_tries(
         if reason:
             walk.skip(candidate, reason)
             continue
-        # Stripped: a key pasted with a trailing newline would otherwise be refused by requests as an
-        # invalid header ("request failed", counted as the provider being down).
-        api_key = os.environ.get(candidate.env_key, "").strip() if candidate.env_key else ""
-        leg = _Leg(candidate=candidate, api_key=api_key, request=request, probe=admission.probe)
+        leg = _Leg(
+            candidate=candidate, api_key=api_key_for(candidate), request=request, probe=admission.probe
+        )
         ready_left = 1 + _ready_after(walk, candidates[index + 1 :], request)
         if walk.on_attempt is not None:  # progress for a job's venue page (composer.jobs)
             walk.on_attempt(candidate.label)
