@@ -168,11 +168,28 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+        _db = dj_database_url.parse(DATABASE_URL)
     except Exception as exc:  # dj-database-url raises several types for a bad URL
         raise ImproperlyConfigured("DATABASE_URL is not a valid database URL") from exc
     if _db["ENGINE"] == "django.db.backends.postgresql":
-        _db["CONN_HEALTH_CHECKS"] = True
+        # A connection pool per process (psycopg_pool), not persistent connections: under ASGI each
+        # request runs on a thread of its own, so a per-thread persistent connection is never reused
+        # and 64 busy requests would open 64 connections (PostgreSQL refuses past max_connections).
+        # With the pool a process holds at most DB_POOL_MAX_SIZE; a request waits up to
+        # DB_POOL_TIMEOUT seconds for one. DB_POOL_MAX_SIZE=0 turns the pool off (PgBouncer in front).
+        _pool_max_size = envint("DB_POOL_MAX_SIZE", 10)
+        if _pool_max_size > 0:
+            _db["CONN_MAX_AGE"] = 0  # Django requires it with a pool: the pool keeps connections
+            _db["OPTIONS"] = {
+                "pool": {
+                    "min_size": 1,
+                    "max_size": _pool_max_size,
+                    "timeout": envfloat("DB_POOL_TIMEOUT", 10.0),
+                }
+            }
+        else:
+            _db["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0)
+            _db["CONN_HEALTH_CHECKS"] = True
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
@@ -369,6 +386,8 @@ JOB_STALE_SECONDS = envint("JOB_STALE_SECONDS", 300)
 # How long a paid API call without `Prefer: respond-async` waits for its job (asynchronously, no
 # thread held) before it answers 202 with the Job instead (a very long queue).
 API_JOB_WAIT_SECONDS = envint("API_JOB_WAIT_SECONDS", 600)
+# How often each web process asks, in one query for all of its waiting calls, which jobs ended.
+API_JOB_POLL_SECONDS = max(0.05, envfloat("API_JOB_POLL_SECONDS", 0.25))
 RQ_QUEUES = {
     "default": {
         # An unreachable Redis must cost a Generate click a second, not minutes (calm copy instead).

@@ -4,13 +4,12 @@ Every paid call is a job (composer.jobs) exactly like the Composer pages: the cr
 the cost, a task worker walks the venue's primary then the chain, and on exhaustion the venue is
 refunded, an alert is written and the answer is 503 `ai_unavailable`. With `Prefer:
 respond-async` the call answers 202 + Location + Job at once (API.md "Jobs"); without it, the
-async handler awaits the job (polling with asyncio.sleep, no thread held) and answers 201 / error
+async handler awaits the job (composer.waiting: no thread or connection held) and answers 201 / error
 as a direct call would. Handlers are thin: resolve access, call one service, return.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from bitethemenu.api_auth import venue_for_key
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
 from bitethemenu.schemas import MAX_ID, error_responses
-from composer import jobs
+from composer import jobs, waiting
 from composer.models import Asset, Job
 from composer.schemas import (
     AssetOut,
@@ -168,21 +167,16 @@ async def answer(
 
 
 async def wait_for_job(job_id: int) -> Job:
-    """The job once it ended (or after API_JOB_WAIT_SECONDS), polling the database with
-    asyncio.sleep in between: the server's threads stay free for other requests meanwhile."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + settings.API_JOB_WAIT_SECONDS
-    pause = 0.05
-    while True:
+    """The job once it ended (or after API_JOB_WAIT_SECONDS): this process's one watcher polls for
+    every waiting call (composer.waiting), so no thread or connection is held meanwhile."""
+    job = await sync_to_async(_read_job)(job_id)
+    if job.is_active and await waiting.until_ended(job_id, timeout=settings.API_JOB_WAIT_SECONDS):
         job = await sync_to_async(_read_job)(job_id)
-        if not job.is_active or loop.time() >= give_up:
-            return job
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.5)
+    return job
 
 
 def _read_job(job_id: int) -> Job:
-    """One poll, then the connection is released (see `_release_connection`)."""
+    """One read, then the connection is released (see `_release_connection`)."""
     try:
         return Job.objects.select_related("asset", "venue").get(pk=job_id)
     finally:
