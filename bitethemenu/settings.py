@@ -178,6 +178,7 @@ if DATABASE_URL:
         # With the pool a process holds at most DB_POOL_MAX_SIZE; a request waits up to
         # DB_POOL_TIMEOUT seconds for one. DB_POOL_MAX_SIZE=0 turns the pool off (PgBouncer in front).
         _pool_max_size = envint("DB_POOL_MAX_SIZE", 10)
+        _db["CONN_HEALTH_CHECKS"] = True  # a connection lent out is checked first (PostgreSQL restarts)
         if _pool_max_size > 0:
             _db["CONN_MAX_AGE"] = 0  # Django requires it with a pool: the pool keeps connections
             _db["OPTIONS"] = {
@@ -189,7 +190,6 @@ if DATABASE_URL:
             }
         else:
             _db["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0)
-            _db["CONN_HEALTH_CHECKS"] = True
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",

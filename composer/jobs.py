@@ -354,6 +354,29 @@ def active_jobs(venue: Venue, *, services_: Iterable[str]) -> list[Job]:
     )
 
 
+# A job that ended while its user was away still shows in its panel for this long (then only in the Library).
+RECENTLY_ENDED = timedelta(minutes=10)
+
+
+def panel_jobs(venue: Venue, user: Any, *, services_: Iterable[str]) -> list[Job]:
+    """What a panel shows on arrival: this user's jobs that ended in the last RECENTLY_ENDED (the
+    image they left the page for, or the amber banner of one that failed), then the venue's running
+    ones — leaving the page and coming back finds each job where it is."""
+    services_ = list(services_)
+    ended = (
+        Job.objects.filter(
+            venue=venue,
+            user=user,
+            service__in=services_,
+            finished_at__gte=timezone.now() - RECENTLY_ENDED,
+        )
+        .exclude(status__in=Job.ACTIVE)
+        .order_by("-finished_at", "-id")
+        .select_related("asset")[:3]
+    )
+    return [*reversed(list(ended)), *active_jobs(venue, services_=services_)]
+
+
 def job_for_venue(venue: Venue, job_id: int) -> Job | None:
     return Job.objects.filter(venue=venue, pk=job_id).select_related("asset").first()
 

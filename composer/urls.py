@@ -13,6 +13,7 @@ urlpatterns = [
     path("composer/caption/", compose.write_caption, name="write-caption"),
     path("jobs/<int:job_id>/", compose.job, name="job"),
     path("library/", library.library, name="library"),
+    path("library/jobs/<int:job_id>/", library.library_job, name="library-job"),
     path("library/<int:asset_id>/edit/", library.edit_image, name="edit"),
     path("library/<int:asset_id>/image/", library.asset_file, name="image"),
     path("library/<int:asset_id>/download/", library.asset_file, {"download": True}, name="download"),

@@ -2,7 +2,8 @@
 
 Pressing Generate only validates, charges and queues: the panel comes straight back with the job,
 which polls `job` every second until it shows the result or the amber banner. Leaving the page
-and coming back shows the venue's running jobs again, where they are.
+and coming back shows the venue's running jobs again, where they are, and the user's own that ended
+meanwhile (jobs.panel_jobs).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from bitethemenu.errors import FriendlyError
+from bitethemenu.models import Venue
 from bitethemenu.request_types import VenueRequest
 from composer import jobs
 from composer.forms import STYLE_PRESETS, CaptionForm, ImageForm
@@ -39,10 +41,18 @@ def _context(request: VenueRequest, **extra: Any) -> dict[str, Any]:
         "image_form": ImageForm(),
         "caption_form": CaptionForm(),
         "presets": STYLE_PRESETS,
-        "image_jobs": jobs.active_jobs(venue, services_=IMAGE_SERVICES),
-        "caption_jobs": jobs.active_jobs(venue, services_=CAPTION_SERVICES),
+        "image_jobs": shown_jobs(request, venue, IMAGE_SERVICES),
+        "caption_jobs": shown_jobs(request, venue, CAPTION_SERVICES),
     }
     return page_context(request, **{**defaults, **extra})
+
+
+def shown_jobs(request: VenueRequest, venue: Venue, services_: tuple[str, ...]) -> list[Job]:
+    """A panel's jobs: on arrival, what ended while the user was away too (jobs.panel_jobs); after
+    a submit, only the running ones — the panel swaps in fresh, without the last attempt's banner."""
+    if request.method == "GET":
+        return jobs.panel_jobs(venue, request.user, services_=services_)
+    return jobs.active_jobs(venue, services_=services_)
 
 
 def with_submitted(active: list[Job], job: Job) -> list[Job]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bitethemenu.errors import FriendlyError
@@ -47,13 +50,32 @@ def library(request: VenueRequest) -> HttpResponse:
     return render_page(request, "composer/library.html", "results", context)
 
 
+@require_GET
+@login_and_venue_required
+def library_job(request: VenueRequest, job_id: int) -> HttpResponse:
+    """A Library placeholder polling its job: still the placeholder, then the new image's card (or
+    a calm note if it failed). Another venue's job is a 404, like any other venue resource."""
+    found = jobs.job_for_venue(current_venue(request), job_id)
+    if found is None:
+        raise Http404("No such job")
+    context = page_context(request, job=found, library_url=reverse("composer:library"))
+    response = render(request, "composer/_library_job.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @login_and_venue_required
 def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     """GET: the editor. POST (Save): a new version of the image, linked to its parent."""
     asset = get_image_for_member(request.user, asset_id)
     form = EditForm(request.POST if request.method == "POST" else None)
-    running = [job for job in jobs.active_jobs(asset.venue, services_=EDIT_SERVICES) if _edits(job, asset)]
+    running = [
+        job
+        for job in jobs.panel_jobs(asset.venue, request.user, services_=EDIT_SERVICES)
+        if _edits(job, asset)
+    ]
     context = page_context(request, asset=asset, form=form, jobs=running)
     if request.method == "POST" and form.is_valid():
         try:

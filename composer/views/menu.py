@@ -28,7 +28,9 @@ def menu_import(request: VenueRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MenuImportForm(request.POST if posted else None, request.FILES if posted else None)
     venue = current_venue(request)
-    context = page_context(request, form=form, jobs=jobs.active_jobs(venue, services_=MENU_SERVICES))
+    context = page_context(
+        request, form=form, jobs=jobs.panel_jobs(venue, request.user, services_=MENU_SERVICES)
+    )
     if posted and form.is_valid():
         data, _mime = form.cleaned_data["document"]  # sniffed again by the service, whatever it claims
         try:

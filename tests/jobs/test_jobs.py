@@ -216,3 +216,55 @@ def test_web_restarted_mid_job_loses_nothing_and_the_page_picks_it_up(
     job.refresh_from_db()
     assert f'data-asset-id="{job.asset_id}"' in done and "Saved to your Library" in done
     assert 'hx-trigger="every 1s"' not in done  # finished: the polling stops
+
+
+def test_a_library_placeholder_becomes_the_new_images_card_when_its_job_ends(
+    job_backend, funded, as_staff, simulated
+):
+    as_staff.post("/composer/image/", {"prompt": "Fig and goat cheese tart", "style": ""}, **HTMX)
+    job = Job.objects.get(venue=funded)
+    library = as_staff.get("/library/").content.decode()
+    assert f'hx-get="/library/jobs/{job.pk}/"' in library  # the placeholder polls its job
+
+    still = as_staff.get(f"/library/jobs/{job.pk}/", **HTMX).content.decode()
+    assert "Still being made" in still and 'hx-trigger="every 2s"' in still
+
+    job_backend()
+    job.refresh_from_db()
+    card = as_staff.get(f"/library/jobs/{job.pk}/", **HTMX).content.decode()
+    assert f'id="asset-{job.asset_id}"' in card and f"/library/{job.asset_id}/image/" in card
+    assert "every 2s" not in card  # ended: the polling stops
+    assert 'name="next" value="/library/"' in card  # Archive from the card comes back to the Library
+
+
+def test_a_library_placeholder_whose_job_failed_says_so_calmly(job_backend, funded, as_staff, chain):
+    chain("image", "server-error")
+    as_staff.post("/composer/image/", {"prompt": "Paella", "style": ""}, **HTMX)
+    job = Job.objects.get(venue=funded)
+    job_backend()
+
+    card = as_staff.get(f"/library/jobs/{job.pk}/", **HTMX).content.decode()
+    assert 'data-job-status="failed"' in card and "haven't been charged" in card
+    assert "busy or down" in card  # the copy that fits a provider outage
+    assert "Server Error" not in card and "every 2s" not in card
+
+
+def test_another_venues_library_job_is_404(job_backend, funded, as_staff, other_venue, outsider, simulated):
+    gate.grant(venue=other_venue, amount=10, note="t")
+    theirs = jobs.submit_image(venue=other_venue, user=outsider, prompt="Theirs")
+    assert as_staff.get(f"/library/jobs/{theirs.pk}/", **HTMX).status_code == 404
+
+
+def test_coming_back_after_the_job_ended_shows_its_result_in_the_panel(
+    job_backend, funded, as_staff, simulated
+):
+    as_staff.post("/composer/image/", {"prompt": "Grilled halloumi", "style": ""}, **HTMX)
+    job_backend()  # it finished while the page was closed
+    job = Job.objects.get(venue=funded)
+
+    page = as_staff.get("/composer/").content.decode()
+    assert f'data-asset-id="{job.asset_id}"' in page and "Saved to your Library" in page
+
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(minutes=11))
+    later = as_staff.get("/composer/").content.decode()
+    assert f'data-asset-id="{job.asset_id}"' not in later  # after a while, only the Library has it
