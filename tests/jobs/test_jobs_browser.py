@@ -77,13 +77,19 @@ def test_the_library_shows_a_waiting_job_as_a_placeholder_until_it_is_made(
     placeholder = page.locator(".asset-card.placeholder")
     expect(placeholder).to_contain_text("Still being made")
     expect(placeholder).to_contain_text("Charred leeks")
+    expect(page.locator("#library-results")).not_to_contain_text("Nothing here yet")
     screenshot("jobs-library-placeholder")
 
-    worker_process()
+    worker_process()  # no reload: the placeholder polls its job and becomes the image's card
     wait_for(lambda: Job.objects.get().status == Job.Status.SUCCEEDED, timeout=45)
-    page.reload()
-    expect(page.locator(".asset-card.placeholder")).to_have_count(0)
-    expect(page.locator(f"#asset-{Job.objects.get().asset_id} img")).to_be_visible()
+    expect(page.locator(".asset-card.placeholder")).to_have_count(0, timeout=10_000)
+    card = page.locator(f"#asset-{Job.objects.get().asset_id}")
+    expect(card.locator("img")).to_be_visible()
+    expect(card).to_contain_text("Charred leeks")
+    screenshot("jobs-library-placeholder-became-the-image")
+
+    page.goto(f"{live_server.url}/composer/")  # back in the Composer: the image made meanwhile
+    expect(page.locator("#image-panel figure.result img")).to_be_visible()
 
 
 def test_a_failed_job_shows_the_amber_banner(composer_page, chain, screenshot):
