@@ -74,6 +74,7 @@ class Row:
     p99: float
     failures: int
     submitted: str
+    connections: int = 0  # peak PostgreSQL connections to the app's database while measuring
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -270,8 +271,42 @@ def submit_all(kind: str, n: int, staff: Browser, api_key: str) -> tuple[threadi
     return thread, statuses
 
 
+class ConnectionPeak:
+    """Samples how many connections the app's database has (every 50 ms) until stopped: each web
+    process and worker keeps a small pool, so 64 waiting calls must not mean 64 connections."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ConnectionPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            while not self._stop.wait(0.05):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+                ).fetchone()
+                self.peak = max(self.peak, row[0] if row else 0)
+
+
 def measure(backend: str, path: str, admin: Browser, gets: int, note: str) -> list[Row]:
     """50 sequential GETs of the login page (anonymous), then 50 of the admin home (a superuser)."""
+    with ConnectionPeak() as connections:
+        rows = _measure(backend, path, admin, gets, note)
+    for row in rows:
+        row.connections = connections.peak
+    return rows
+
+
+def _measure(backend: str, path: str, admin: Browser, gets: int, note: str) -> list[Row]:
     anonymous = requests.Session()
     login_times, login_failures = [], 0
     for _ in range(gets):
@@ -294,7 +329,17 @@ def measure(backend: str, path: str, admin: Browser, gets: int, note: str) -> li
     ]
 
 
-def run_backend(backend: str, jobs: int, gets: int, provider_url: str) -> list[Row]:
+def first_answers(statuses: list[int], started: float, wait: float) -> str:
+    """The waiting API calls do get their answer: the first TASK_WORKERS jobs end after one
+    provider latency, and their calls answer 201 (the rest wait their turn in the queue)."""
+    deadline = started + wait
+    while len(statuses) < TASK_WORKERS and time.monotonic() < deadline:
+        time.sleep(0.2)
+    created = sum(1 for status in statuses if status == 201)
+    return f"{created} answered 201 after {time.monotonic() - started:.0f} s, the rest waiting in the queue"
+
+
+def run_backend(backend: str, jobs: int, gets: int, provider_url: str, latency: float) -> list[Row]:
     env = environment(backend, provider_url)
     progress(f"{backend}: fresh database, migrate, seed")
     fresh_database()
@@ -311,17 +356,16 @@ def run_backend(backend: str, jobs: int, gets: int, provider_url: str) -> list[R
         admin, staff = Browser("admin"), Browser("staff")
         progress(f"{backend}: baseline, nothing in flight")
         rows += measure(backend, "(nothing: baseline)", admin, gets, "")
-        for path in ("composer", "api-sync", "api-async"):
+        for path in ("api-sync", "composer", "api-async"):  # api-sync first: its jobs lead the queue
             progress(f"{backend}: {jobs} generations in flight through {path}")
+            submitted_at = time.monotonic()
             thread, statuses = submit_all(path, jobs, staff, api_key)
             time.sleep(2.0)  # let the burst land: the web is now holding (or has queued) all of them
             measured = measure(backend, path, admin, gets, "")
             accepted = sum(1 for status in statuses if status in (200, 201, 202))
-            note = (
-                f"{len(statuses)} answered, rest waiting"
-                if path == "api-sync"
-                else f"{accepted}/{jobs} accepted"
-            )
+            note = f"{accepted}/{jobs} accepted"
+            if path == "api-sync":
+                note = first_answers(statuses, started=submitted_at, wait=latency + 15)
             for row in measured:
                 row.submitted = note
             rows += measured
@@ -354,16 +398,16 @@ def main() -> int:
     rows: list[Row] = []
     try:
         for backend in ("db", "rq") if args.backend == "both" else (args.backend,):
-            rows += run_backend(backend, args.jobs, args.gets, provider.base_url)
+            rows += run_backend(backend, args.jobs, args.gets, provider.base_url, args.latency)
     finally:
         provider.stop()
     print(
-        f"| backend | {args.jobs} generations in flight via | {args.gets} sequential GETs of | p50 | p99 | failures | generations |"
+        f"| backend | {args.jobs} generations in flight via | {args.gets} sequential GETs of | p50 | p99 | failures | generations | peak DB connections |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         print(
-            f"| {row.backend} | {row.path} | {row.page} | {row.p50:.1f} ms | {row.p99:.1f} ms | {row.failures} | {row.submitted} |"
+            f"| {row.backend} | {row.path} | {row.page} | {row.p50:.1f} ms | {row.p99:.1f} ms | {row.failures} | {row.submitted} | {row.connections} |"
         )
     missed = [row for row in rows if not row.met]
     print(
