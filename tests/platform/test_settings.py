@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,3 +59,35 @@ def test_check_deploy_is_clean_with_production_settings():
         env={"DEBUG": "false", "SECRET_KEY": "k" * 60 + "-Zq9!", "ALLOWED_HOSTS": "app.example.com"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _database_settings(**env: str) -> dict[str, object]:
+    """DATABASES["default"] as a fresh process would build it from these variables."""
+    code = (
+        "import json, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'bitethemenu.settings');"
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(json.dumps({k: d.get(k) for k in ('ENGINE', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'OPTIONS')}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_postgresql_gets_a_bounded_connection_pool_not_per_thread_connections():
+    # Under ASGI each request has a thread of its own: persistent per-thread connections would
+    # pile up past PostgreSQL's max_connections while many calls wait.
+    db = _database_settings(DATABASE_URL="postgres://app@db.internal:5432/app", DB_POOL_MAX_SIZE="7")
+    assert db["CONN_MAX_AGE"] == 0 and db["CONN_HEALTH_CHECKS"] is True
+    assert db["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 7, "timeout": 10.0}}
+
+
+def test_the_pool_can_be_turned_off_for_pgbouncer():
+    db = _database_settings(DATABASE_URL="postgres://app@pgbouncer:6432/app", DB_POOL_MAX_SIZE="0")
+    assert db["OPTIONS"] in ({}, None) and db["CONN_MAX_AGE"] == 0
