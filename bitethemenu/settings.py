@@ -181,12 +181,11 @@ if DATABASE_URL:
         _db["CONN_HEALTH_CHECKS"] = True  # a connection lent out is checked first (PostgreSQL restarts)
         if _pool_max_size > 0:
             _db["CONN_MAX_AGE"] = 0  # Django requires it with a pool: the pool keeps connections
-            _db["OPTIONS"] = {
-                "pool": {
-                    "min_size": 1,
-                    "max_size": _pool_max_size,
-                    "timeout": envfloat("DB_POOL_TIMEOUT", 10.0),
-                }
+            # Beside the URL's own options (sslmode, connect_timeout, …), never instead of them.
+            _db.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 1,
+                "max_size": _pool_max_size,
+                "timeout": envfloat("DB_POOL_TIMEOUT", 10.0),
             }
         else:
             _db["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0)

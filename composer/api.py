@@ -155,6 +155,7 @@ async def answer(
         return Status(202, body)
     await sync_to_async(_release_connection)()  # the submit's: not held while the job runs
     job = await wait_for_job(job.pk)
+    await sync_to_async(jobs.mark_seen)([job])  # answered here: no panel needs to show it again
     if job.is_active:  # the queue is very long today: hand over the job instead of waiting on
         body = await sync_to_async(job_out)(request, venue, job)
         return Status(202, body)
@@ -176,9 +177,14 @@ async def wait_for_job(job_id: int) -> Job:
 
 
 def _read_job(job_id: int) -> Job:
-    """One read, then the connection is released (see `_release_connection`)."""
+    """One read, then the connection is released (see `_release_connection`). A job deleted while
+    its call waited (its venue was removed) is a calm 404, not a crash."""
     try:
         return Job.objects.select_related("asset", "venue").get(pk=job_id)
+    except Job.DoesNotExist:
+        raise FriendlyError(
+            "not_found", "We couldn't find that.", f"job {job_id} was deleted", http_status=404
+        ) from None
     finally:
         _release_connection()
 
@@ -343,6 +349,7 @@ def get_job(request: HttpRequest, slug: str, job_id: int) -> dict[str, Any]:
     job = jobs.job_for_venue(venue, job_id) if 1 <= job_id <= MAX_ID else None
     if job is None:
         raise FriendlyError("not_found", "We couldn't find that.", f"no such job {job_id}", http_status=404)
+    jobs.mark_seen([job])  # the client has its result: no panel needs to show it again
     return job_out(request, venue, job)
 
 

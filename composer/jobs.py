@@ -354,27 +354,36 @@ def active_jobs(venue: Venue, *, services_: Iterable[str]) -> list[Job]:
     )
 
 
-# A job that ended while its user was away still shows in its panel for this long (then only in the Library).
-RECENTLY_ENDED = timedelta(minutes=10)
+# A job that ended while its user was away is shown in its panel on their next visit within this window
+# (after that, only the Library has it).
+UNSEEN_WINDOW = timedelta(hours=1)
 
 
 def panel_jobs(venue: Venue, user: Any, *, services_: Iterable[str]) -> list[Job]:
-    """What a panel shows on arrival: this user's jobs that ended in the last RECENTLY_ENDED (the
-    image they left the page for, or the amber banner of one that failed), then the venue's running
-    ones — leaving the page and coming back finds each job where it is."""
+    """What a panel shows on arrival: this user's jobs that ended while they were away (never shown
+    to them: the image they left the page for, or the amber banner of one that failed), then the
+    venue's running ones — leaving the page and coming back finds each job where it is."""
     services_ = list(services_)
-    ended = (
+    unseen = (
         Job.objects.filter(
             venue=venue,
             user=user,
             service__in=services_,
-            finished_at__gte=timezone.now() - RECENTLY_ENDED,
+            seen_at__isnull=True,
+            finished_at__gte=timezone.now() - UNSEEN_WINDOW,
         )
         .exclude(status__in=Job.ACTIVE)
         .order_by("-finished_at", "-id")
         .select_related("asset")[:3]
     )
-    return [*reversed(list(ended)), *active_jobs(venue, services_=services_)]
+    return [*reversed(list(unseen)), *active_jobs(venue, services_=services_)]
+
+
+def mark_seen(shown: Iterable[Job]) -> None:
+    """These jobs are on the user's screen: the ended ones need not be shown again on arrival."""
+    ended = [job.pk for job in shown if not job.is_active and job.seen_at is None]
+    if ended:
+        Job.objects.filter(pk__in=ended, seen_at__isnull=True).update(seen_at=timezone.now())
 
 
 def job_for_venue(venue: Venue, job_id: int) -> Job | None:

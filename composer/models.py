@@ -111,6 +111,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its user was first shown how it ended (the result or the amber banner) in a panel: a job
+    # that ended unseen — the user had left the page — is shown on their next visit (jobs.panel_jobs).
+    seen_at = models.DateTimeField(null=True, blank=True)
     asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     output = models.JSONField(null=True, blank=True)  # what the call returned when it is not an asset
     credits_charged = models.IntegerField(default=0)

@@ -63,7 +63,12 @@ def with_submitted(active: list[Job], job: Job) -> list[Job]:
 @require_GET
 @login_and_venue_required
 def composer(request: VenueRequest) -> HttpResponse:
-    return render_page(request, TEMPLATE, "image_panel", _context(request))
+    return _render_panels(request, "image_panel", _context(request))
+
+
+def _render_panels(request: VenueRequest, partial: str, context: dict[str, Any]) -> HttpResponse:
+    jobs.mark_seen([*context["image_jobs"], *context["caption_jobs"]])
+    return render_page(request, TEMPLATE, partial, context)
 
 
 @require_POST
@@ -90,7 +95,7 @@ def generate_image(request: VenueRequest) -> HttpResponse:
     context["choose_reference_again"] = "reference" in request.FILES and (
         job is None or job.status == Job.Status.FAILED
     )
-    return render_page(request, TEMPLATE, "image_panel", context)
+    return _render_panels(request, "image_panel", context)
 
 
 @require_POST
@@ -110,7 +115,7 @@ def write_caption(request: VenueRequest) -> HttpResponse:
             context["caption_jobs"] = with_submitted(context["caption_jobs"], job)
         except FriendlyError as error:
             show_error(error, form, context, "caption_error")
-    return render_page(request, TEMPLATE, "caption_panel", context)
+    return _render_panels(request, "caption_panel", context)
 
 
 @require_GET
@@ -122,6 +127,7 @@ def job(request: VenueRequest, job_id: int) -> HttpResponse:
     if found is None:
         raise Http404("No such job")
     context = page_context(request, job=found)
+    jobs.mark_seen([found])
     response = render(request, "composer/job.html", context)
     patch_vary_headers(response, ["HX-Request"])
     response["Cache-Control"] = "no-store"

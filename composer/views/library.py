@@ -23,7 +23,7 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from composer.views.compose import with_submitted
+from composer.views.compose import shown_jobs, with_submitted
 
 EDIT_SERVICES = ("editor.editImage",)
 LIBRARY_PLACEHOLDER_SERVICES = ("social.generateImage", "editor.editImage")
@@ -58,7 +58,13 @@ def library_job(request: VenueRequest, job_id: int) -> HttpResponse:
     found = jobs.job_for_venue(current_venue(request), job_id)
     if found is None:
         raise Http404("No such job")
-    context = page_context(request, job=found, library_url=reverse("composer:library"))
+    # Archive on the card comes back to the Library page it sits on, filters and all.
+    library = reverse("composer:library")
+    shown_on = request.htmx.current_url_abs_path or ""
+    context = page_context(
+        request, job=found, library_url=shown_on if shown_on.startswith(library) else library
+    )
+    jobs.mark_seen([found])
     response = render(request, "composer/_library_job.html", context)
     patch_vary_headers(response, ["HX-Request"])
     response["Cache-Control"] = "no-store"
@@ -71,11 +77,7 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
     """GET: the editor. POST (Save): a new version of the image, linked to its parent."""
     asset = get_image_for_member(request.user, asset_id)
     form = EditForm(request.POST if request.method == "POST" else None)
-    running = [
-        job
-        for job in jobs.panel_jobs(asset.venue, request.user, services_=EDIT_SERVICES)
-        if _edits(job, asset)
-    ]
+    running = [job for job in shown_jobs(request, asset.venue, EDIT_SERVICES) if _edits(job, asset)]
     context = page_context(request, asset=asset, form=form, jobs=running)
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,6 +91,7 @@ def edit_image(request: VenueRequest, asset_id: int) -> HttpResponse:
             context["jobs"] = with_submitted(running, job)
         except FriendlyError as error:
             show_error(error, form, context)
+    jobs.mark_seen(context["jobs"])
     return render_page(request, "composer/edit.html", "edit_panel", context)
 
 

@@ -17,7 +17,7 @@ from composer.views.common import (
     show_error,
     submission_id,
 )
-from composer.views.compose import with_submitted
+from composer.views.compose import shown_jobs, with_submitted
 
 MENU_SERVICES = ("menu.importFromPhoto",)
 
@@ -28,9 +28,7 @@ def menu_import(request: VenueRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = MenuImportForm(request.POST if posted else None, request.FILES if posted else None)
     venue = current_venue(request)
-    context = page_context(
-        request, form=form, jobs=jobs.panel_jobs(venue, request.user, services_=MENU_SERVICES)
-    )
+    context = page_context(request, form=form, jobs=shown_jobs(request, venue, MENU_SERVICES))
     if posted and form.is_valid():
         data, _mime = form.cleaned_data["document"]  # sniffed again by the service, whatever it claims
         try:
@@ -40,4 +38,5 @@ def menu_import(request: VenueRequest) -> HttpResponse:
             context["jobs"] = with_submitted(context["jobs"], job)
         except FriendlyError as error:
             show_error(error, form, context)
+    jobs.mark_seen(context["jobs"])
     return render_page(request, "composer/menu_import.html", "import_panel", context)

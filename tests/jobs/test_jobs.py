@@ -235,6 +235,10 @@ def test_a_library_placeholder_becomes_the_new_images_card_when_its_job_ends(
     assert f'id="asset-{job.asset_id}"' in card and f"/library/{job.asset_id}/image/" in card
     assert "every 2s" not in card  # ended: the polling stops
     assert 'name="next" value="/library/"' in card  # Archive from the card comes back to the Library
+    filtered = as_staff.get(
+        f"/library/jobs/{job.pk}/", HTTP_HX_CURRENT_URL="http://testserver/library/?kind=image", **HTMX
+    ).content.decode()
+    assert 'name="next" value="/library/?kind=image"' in filtered  # …to the page it sits on
 
 
 def test_a_library_placeholder_whose_job_failed_says_so_calmly(job_backend, funded, as_staff, chain):
@@ -255,7 +259,7 @@ def test_another_venues_library_job_is_404(job_backend, funded, as_staff, other_
     assert as_staff.get(f"/library/jobs/{theirs.pk}/", **HTMX).status_code == 404
 
 
-def test_coming_back_after_the_job_ended_shows_its_result_in_the_panel(
+def test_coming_back_after_the_job_ended_shows_its_result_in_the_panel_once(
     job_backend, funded, as_staff, simulated
 ):
     as_staff.post("/composer/image/", {"prompt": "Grilled halloumi", "style": ""}, **HTMX)
@@ -265,6 +269,27 @@ def test_coming_back_after_the_job_ended_shows_its_result_in_the_panel(
     page = as_staff.get("/composer/").content.decode()
     assert f'data-asset-id="{job.asset_id}"' in page and "Saved to your Library" in page
 
-    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(minutes=11))
-    later = as_staff.get("/composer/").content.decode()
-    assert f'data-asset-id="{job.asset_id}"' not in later  # after a while, only the Library has it
+    again = as_staff.get("/composer/").content.decode()
+    assert f'data-asset-id="{job.asset_id}"' not in again  # seen: now only the Library has it
+
+
+def test_a_job_watched_to_its_end_is_not_shown_again_on_arrival(job_backend, funded, as_staff, chain):
+    chain("image", "server-error")
+    as_staff.post("/composer/image/", {"prompt": "Paella", "style": ""}, **HTMX)
+    job_backend()
+    job = Job.objects.get(venue=funded)
+    polled = as_staff.get(f"/jobs/{job.pk}/", **HTMX).content.decode()
+    assert 'data-job-status="failed"' in polled  # the panel's poll showed the amber banner
+
+    page = as_staff.get("/composer/").content.decode()
+    assert f'data-job-id="{job.pk}"' not in page and 'data-job-status="failed"' not in page
+
+
+def test_a_job_that_ended_long_ago_unseen_is_left_to_the_library(job_backend, funded, as_staff, simulated):
+    as_staff.post("/composer/image/", {"prompt": "Churros", "style": ""}, **HTMX)
+    job_backend()
+    job = Job.objects.get(venue=funded)
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(hours=2))
+
+    page = as_staff.get("/composer/").content.decode()
+    assert f'data-job-id="{job.pk}"' not in page

@@ -88,9 +88,6 @@ def test_the_library_shows_a_waiting_job_as_a_placeholder_until_it_is_made(
     expect(card).to_contain_text("Charred leeks")
     screenshot("jobs-library-placeholder-became-the-image")
 
-    page.goto(f"{live_server.url}/composer/")  # back in the Composer: the image made meanwhile
-    expect(page.locator("#image-panel figure.result img")).to_be_visible()
-
 
 def test_a_failed_job_shows_the_amber_banner(composer_page, chain, screenshot):
     chain("image", "slow-gone")
@@ -105,3 +102,24 @@ def test_a_failed_job_shows_the_amber_banner(composer_page, chain, screenshot):
     expect(banner).to_contain_text("We couldn't generate your image right now")
     expect(page.locator("#credit-balance")).to_have_text(f"{START_BALANCE} credits")
     screenshot("jobs-failed-banner")
+
+
+def test_coming_back_after_the_job_ended_elsewhere_shows_the_image(
+    composer_page, live_server, chain, screenshot
+):
+    chain("image", "slow")  # 2 s: time enough to leave the page
+    page = composer_page
+    page.fill("#id_prompt", "Lobster roll")
+    page.get_by_role("button", name="Generate image").click()
+    expect(page.locator("#image-panel .job-progress")).to_be_visible()
+
+    page.goto(f"{live_server.url}/credits/")  # away: nothing on this page follows the job
+    wait_for(lambda: Job.objects.get().status == Job.Status.SUCCEEDED, timeout=45)
+
+    page.goto(f"{live_server.url}/composer/")
+    result = page.locator("#image-panel figure.result")
+    expect(result.locator("img")).to_be_visible()
+    expect(result).to_contain_text(f"Saved to your Library as #{Job.objects.get().asset_id}")
+    screenshot("jobs-ended-while-away")
+    page.reload()  # shown once: after that it lives in the Library
+    expect(page.locator("#image-panel figure.result")).to_have_count(0)

@@ -91,3 +91,14 @@ def test_postgresql_gets_a_bounded_connection_pool_not_per_thread_connections():
 def test_the_pool_can_be_turned_off_for_pgbouncer():
     db = _database_settings(DATABASE_URL="postgres://app@pgbouncer:6432/app", DB_POOL_MAX_SIZE="0")
     assert db["OPTIONS"] in ({}, None) and db["CONN_MAX_AGE"] == 0
+
+
+def test_the_pool_keeps_the_options_of_the_database_url():
+    # ?sslmode=verify-full must not fall back to libpq's default `prefer` because a pool was added.
+    db = _database_settings(
+        DATABASE_URL="postgres://app@db.internal:5432/app?sslmode=verify-full&connect_timeout=3"
+    )
+    options = db["OPTIONS"]
+    assert isinstance(options, dict)
+    assert options["sslmode"] == "verify-full" and str(options["connect_timeout"]) == "3"
+    assert options["pool"]["max_size"] == 10
