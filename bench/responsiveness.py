@@ -105,6 +105,7 @@ def environment(backend: str, provider_url: str) -> dict[str, str]:
         # 3 × 64 paid calls in a few seconds from one venue: measure responsiveness, not the rate limits.
         RATE_LIMIT_PAID_PER_VENUE="100000",
         RATE_LIMIT_PAID_PER_ACTOR="100000",
+        JOBS_IN_FLIGHT_PER_VENUE="0",  # the 64 come from one venue here; the cap is for fairness
         MEDIA_ROOT=str(Path(os.environ.get("TMPDIR", "/tmp")) / "bench-responsiveness-media"),
         STATIC_ROOT=str(Path(os.environ.get("TMPDIR", "/tmp")) / "bench-responsiveness-static"),
         BENCH_PROVIDER=provider_url,

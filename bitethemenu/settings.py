@@ -352,6 +352,10 @@ RATE_LIMIT_PAID_PER_VENUE = envint("RATE_LIMIT_PAID_PER_VENUE", 60)
 RATE_LIMIT_PAID_PER_ACTOR = envint("RATE_LIMIT_PAID_PER_ACTOR", 60)
 RATE_LIMIT_PROBES_PER_ADMIN = envint("RATE_LIMIT_PROBES_PER_ADMIN", 10)
 RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL", "").strip() or REDIS_URL or "memory://"
+# Jobs one venue may have queued or running at once (0: no cap). Beyond it a new paid call is
+# refused calmly (429 rate_limited, nothing charged) until one ends: one venue's burst — an API client
+# firing a minute's allowance — cannot hold every task worker while the other venues wait.
+JOBS_IN_FLIGHT_PER_VENUE = max(0, envint("JOBS_IN_FLIGHT_PER_VENUE", 6))
 
 # --- Alerts ---------------------------------------------------------------------------------
 SLACK_ALERTS_WEBHOOK_URL = envsecret("SLACK_ALERTS_WEBHOOK_URL")

@@ -28,6 +28,7 @@ from django_tasks.exceptions import TaskResultDoesNotExist as BackportResultMiss
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
+from bitethemenu.ratelimits import RateLimited
 from composer import services, tasks
 from composer.models import Asset, Job
 from credits import gate
@@ -49,6 +50,11 @@ QUEUE_DOWN_MESSAGE = (
 TOO_LATE_MESSAGE = (
     "That took too long on our side, so we stopped it. Try again — you haven't been charged for it."
 )
+IN_FLIGHT_MESSAGE = (
+    "You already have {requests} in progress. Wait for one of them to finish, then try again "
+    "— you haven't been charged for this one."
+)
+IN_FLIGHT_RETRY_SECONDS = 15  # about when a running job ends or moves on to a backup
 PRIMARY_PREFIX = "Venue primary: "
 
 
@@ -125,6 +131,7 @@ def _submit(
 ) -> Job:
     request_id = services.clean_request_id(request_id)
     try:
+        check_in_flight(venue)
         cost = services.admit(venue=venue, user=user, kind=call.kind, service=call.service)
         charged = gate.charge(venue=venue, kind=call.kind, request_id=request_id, by=_user(user), cost=cost)
         job = _create(venue, user, call, params, upload, request_id, charged.cost)
@@ -136,6 +143,19 @@ def _submit(
     _enqueue(job)
     job.refresh_from_db()
     return job
+
+
+def check_in_flight(venue: Venue) -> None:
+    """Refuse a new job (RateLimited, 429; nothing charged or counted) while the venue already has
+    JOBS_IN_FLIGHT_PER_VENUE queued or running: the task workers are shared by every venue. A soft
+    cap — two submits racing may both pass — which is all fairness needs."""
+    limit = settings.JOBS_IN_FLIGHT_PER_VENUE
+    if limit and Job.objects.filter(venue=venue, status__in=Job.ACTIVE).count() >= limit:
+        raise RateLimited(
+            IN_FLIGHT_MESSAGE.format(requests=f"{limit} request{'' if limit == 1 else 's'}"),
+            f"{limit} jobs already queued or running for this venue (JOBS_IN_FLIGHT_PER_VENUE)",
+            retry_after=IN_FLIGHT_RETRY_SECONDS,
+        )
 
 
 def _create(

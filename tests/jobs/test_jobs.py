@@ -293,3 +293,36 @@ def test_a_job_that_ended_long_ago_unseen_is_left_to_the_library(job_backend, fu
 
     page = as_staff.get("/composer/").content.decode()
     assert f'data-job-id="{job.pk}"' not in page
+
+
+# --- One venue cannot hold every worker ----------------------------------------------------------
+
+
+def test_a_venue_at_its_jobs_in_flight_cap_is_refused_calmly_and_not_charged(
+    job_backend, funded, staff, other_venue, outsider, simulated, settings
+):
+    settings.JOBS_IN_FLIGHT_PER_VENUE = 2
+    for prompt in ("Burrata", "Focaccia"):
+        jobs.submit_image(venue=funded, user=staff, prompt=prompt)  # both wait in the queue
+    balance = gate.balance_of(funded)
+
+    with pytest.raises(FriendlyError) as refused:
+        jobs.submit_image(venue=funded, user=staff, prompt="Tiramisu")
+    assert refused.value.code == "rate_limited" and refused.value.http_status == 429
+    assert "2 requests in progress" in refused.value.user_message
+    assert gate.balance_of(funded) == balance and Job.objects.filter(venue=funded).count() == 2
+
+    gate.grant(venue=other_venue, amount=10, note="t")  # another restaurant is not held up
+    assert jobs.submit_image(venue=other_venue, user=outsider, prompt="Ramen").status == Job.Status.QUEUED
+
+    job_backend()  # the queue moves: a slot is free again
+    assert jobs.submit_image(venue=funded, user=staff, prompt="Tiramisu").status == Job.Status.QUEUED
+
+
+def test_the_composer_shows_the_cap_as_the_amber_banner(job_backend, funded, as_staff, simulated, settings):
+    settings.JOBS_IN_FLIGHT_PER_VENUE = 1
+    as_staff.post("/composer/image/", {"prompt": "Gnocchi", "style": ""}, **HTMX)
+    body = as_staff.post("/composer/image/", {"prompt": "Risotto", "style": ""}, **HTMX).content.decode()
+    assert 'data-error-code="rate_limited"' in body and "banner-amber" in body
+    assert "You already have 1 request in progress" in body and "haven&#x27;t been charged" in body
+    assert Job.objects.filter(venue=funded).count() == 1

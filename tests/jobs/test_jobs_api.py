@@ -96,3 +96,15 @@ def test_the_openapi_schema_documents_prefer_202_and_the_jobs_paths(client, db):
     assert any(p["name"] == "Prefer" and p["in"] == "header" for p in images["parameters"])
     assert "/api/v1/venues/{slug}/jobs/{job_id}" in schema["paths"]
     assert "/api/v1/venues/{slug}/jobs" in schema["paths"]
+
+
+def test_a_venue_at_its_jobs_in_flight_cap_gets_429_with_retry_after(
+    job_backend, staff_api, funded, simulated, settings
+):
+    settings.JOBS_IN_FLIGHT_PER_VENUE = 1
+    assert staff_api.post("/venues/chez-a/images", {"prompt": "Tacos"}, headers=ASYNC).status_code == 202
+
+    response = staff_api.post("/venues/chez-a/images", {"prompt": "Nachos"}, headers=ASYNC)
+    body = assert_error(response, 429, "rate_limited")
+    assert int(response["Retry-After"]) > 0 and "in progress" in body["user_message"]
+    assert gate.balance_of(funded) == START_BALANCE - 4  # only the first was charged
