@@ -11,10 +11,10 @@ from urllib.parse import quote
 from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.cache import patch_vary_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from bitethemenu.errors import FriendlyError
 from bitethemenu.models import Venue
@@ -57,6 +57,15 @@ def current_venue(request: VenueRequest) -> Venue:
     venue = request.venue
     assert venue, "login_and_venue_required guarantees a venue"
     return venue
+
+
+def job_not_here(request: VenueRequest) -> HttpResponse:
+    """A polled job that is not (or no longer) this venue's — deleted, or the user switched venue in
+    another tab. A plain GET is a 404 like any other venue resource; htmx's poll gets 286 and nothing,
+    which stops the polling and removes the block instead of asking again every second for ever."""
+    if request.htmx:
+        return HttpResponseStopPolling()
+    raise Http404("No such job")
 
 
 def render_page(request: VenueRequest, template: str, fragment: str, context: dict[str, Any]) -> HttpResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +23,7 @@ from composer.forms import STYLE_PRESETS, CaptionForm, ImageForm
 from composer.models import Job
 from composer.views.common import (
     current_venue,
+    job_not_here,
     login_and_venue_required,
     page_context,
     render_page,
@@ -125,7 +126,7 @@ def job(request: VenueRequest, job_id: int) -> HttpResponse:
     Another venue's job is a 404, like any other venue resource."""
     found = jobs.job_for_venue(current_venue(request), job_id)
     if found is None:
-        raise Http404("No such job")
+        return job_not_here(request)
     context = page_context(request, job=found)
     jobs.mark_seen([found])
     response = render(request, "composer/job.html", context)

@@ -17,6 +17,7 @@ from composer.forms import EditForm, LibraryFilterForm
 from composer.models import Asset, Job
 from composer.views.common import (
     current_venue,
+    job_not_here,
     login_and_venue_required,
     page_context,
     render_page,
@@ -57,7 +58,7 @@ def library_job(request: VenueRequest, job_id: int) -> HttpResponse:
     a calm note if it failed). Another venue's job is a 404, like any other venue resource."""
     found = jobs.job_for_venue(current_venue(request), job_id)
     if found is None:
-        raise Http404("No such job")
+        return job_not_here(request)
     # Archive on the card comes back to the Library page it sits on, filters and all.
     library = reverse("composer:library")
     shown_on = request.htmx.current_url_abs_path or ""

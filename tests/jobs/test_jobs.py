@@ -256,7 +256,10 @@ def test_a_library_placeholder_whose_job_failed_says_so_calmly(job_backend, fund
 def test_another_venues_library_job_is_404(job_backend, funded, as_staff, other_venue, outsider, simulated):
     gate.grant(venue=other_venue, amount=10, note="t")
     theirs = jobs.submit_image(venue=other_venue, user=outsider, prompt="Theirs")
-    assert as_staff.get(f"/library/jobs/{theirs.pk}/", **HTMX).status_code == 404
+    assert as_staff.get(f"/library/jobs/{theirs.pk}/").status_code == 404
+    for poll in (f"/library/jobs/{theirs.pk}/", f"/jobs/{theirs.pk}/"):
+        stopped = as_staff.get(poll, **HTMX)  # a poll for it (say, the venue switched in another tab)…
+        assert stopped.status_code == 286 and stopped.content == b""  # …stops, and shows nothing of it
 
 
 def test_coming_back_after_the_job_ended_shows_its_result_in_the_panel_once(
