@@ -81,6 +81,25 @@ def _clear_cache():
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_sessions_when_the_test_database_is_dropped(
+    django_db_setup, django_db_blocker
+) -> Iterator[None]:
+    """PostgreSQL refuses to drop a database someone is connected to. A live-server request thread
+    still finishing as the session ends can hold a pooled connection the pool cannot close (it is
+    checked out), leaving test_btm_<pid> behind on the server: end such sessions first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last. Playwright's sync API keeps an event loop running in the main thread for
     the rest of the session (the browser is session-scoped), and Django's test client refuses to call
