@@ -22,3 +22,5 @@ class BiteTheMenuConfig(AppConfig):
         from PIL import Image
 
         Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+
+        from bitethemenu import login_guard  # noqa: F401 — connects the per-address failed-login counter

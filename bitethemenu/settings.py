@@ -128,6 +128,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bitethemenu.middleware.CurrentVenueMiddleware",
+    "bitethemenu.login_guard.AddressLockoutMiddleware",  # an address with too many failed logins
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with the lockout page
 ]
 
@@ -460,14 +461,20 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 
-# Logins (the site's /login/ and the admin's): after LOGIN_FAILURE_LIMIT failures for one username,
-# or from one address, that username or address is locked out for LOGIN_LOCKOUT_MINUTES (a calm 429
-# page). Each failure is logged (username, address, path; never the password). A success resets the
-# count. Super admins unlock in Django admin → Axes → Access attempts (delete the rows).
+# Logins (the site's /login/ and the admin's): after LOGIN_FAILURE_LIMIT failures for one username
+# (django-axes), or LOGIN_ADDRESS_FAILURE_LIMIT from one address (bitethemenu.login_guard, counted
+# like the rate limits), that username or address is locked out for LOGIN_LOCKOUT_MINUTES (a calm
+# 429 page). The address limit is higher: a restaurant's staff share one Wi-Fi address, and one
+# person's typos must not lock the whole team out — while one address trying many usernames still
+# is. Each failure is logged (username, address, path; never the password). A success resets the
+# username's count. Super admins unlock a username in Django admin → Axes → Access attempts.
 AXES_ENABLED = envbool("LOGIN_LOCKOUT_ENABLED", default=True)
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per user AND per address
+AXES_LOCKOUT_PARAMETERS = ["username"]
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+# Axes warns when it does not count addresses itself: bitethemenu.login_guard does, with its own limit.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
